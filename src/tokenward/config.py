@@ -1,0 +1,263 @@
+"""The one typed settings object, and how it is loaded.
+
+Sources, in increasing order of precedence: environment variables (``TOKENWARD_*``), an optional
+TOML file, and explicit overrides (the CLI's flags). Every key and its default is documented in
+docs/configuration.md; a test keeps that page and this class in step.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "TOKENWARD_"
+
+
+class ConfigError(Exception):
+    """Invalid configuration: one line naming the key and the rule it breaks."""
+
+
+class EmailBackend(StrEnum):
+    CONSOLE = "console"
+    SMTP = "smtp"
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) origin such as https://example.com, got {value!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"must be an origin without a path, query or fragment, got {value!r}")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class Settings(BaseSettings):
+    """Every setting tokenward reads. Field docs are the reference for docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./tokenward.db",
+        description="Where state lives: `sqlite:///path` (a file) or `postgresql://user@host/db`.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `tokenward serve` listens on.")
+    port: int = Field(
+        default=3567, ge=1, le=65535, description="Port `tokenward serve` listens on."
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes of `serve`.")
+    log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
+
+    access_token_validity: int = Field(
+        default=3600, gt=0, description="Access-token lifetime in seconds."
+    )
+    refresh_token_validity: int = Field(
+        default=8_640_000,
+        gt=0,
+        description="Refresh-token (session) lifetime in seconds; slides on every renewal.",
+    )
+    api_domain: str = Field(
+        default="http://localhost:3567",
+        description="Public origin of the API (scheme://host:port).",
+    )
+    website_domain: str | None = Field(
+        default=None,
+        description="Origin of the website that uses the API. Default: the API domain.",
+    )
+    api_base_path: str = Field(default="/auth", description="Path prefix of the frontend API.")
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated keys for the core API (CDI). Empty: no key is required.",
+    )
+
+    email_backend: EmailBackend = Field(
+        default=EmailBackend.CONSOLE,
+        description="`console` prints emails to the log; `smtp` sends them.",
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server host (smtp backend).")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_user: str | None = Field(
+        default=None, description="SMTP user name, if the server wants one."
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="tokenward <no-reply@localhost>", description="From address of emails."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme, sep, rest = value.partition("://")
+        if not sep:
+            raise ValueError("must be a URL such as sqlite:///./tokenward.db or postgresql://...")
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"scheme must be sqlite or postgresql, got {scheme!r}")
+        if scheme == "sqlite" and not rest.startswith("/"):
+            raise ValueError("a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
+        if scheme == "sqlite" and len(rest) <= 1:
+            raise ValueError("a SQLite URL needs a file path after sqlite:///")
+        if scheme != "sqlite" and not urlsplit(value).hostname:
+            raise ValueError("a PostgreSQL URL needs a host: postgresql://user@host:5432/db")
+        return value
+
+    @field_validator("api_domain")
+    @classmethod
+    def _api_domain(cls, value: str) -> str:
+        return _origin(value)
+
+    @field_validator("website_domain")
+    @classmethod
+    def _website_domain(cls, value: str | None) -> str | None:
+        return None if value is None else _origin(value)
+
+    @field_validator("api_base_path")
+    @classmethod
+    def _base_path(cls, value: str) -> str:
+        path = "/" + value.strip().strip("/")
+        if any(c in path for c in "?#% ") or "//" in path:
+            raise ValueError(f"must be a plain path such as /auth, got {value!r}")
+        return path
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(k.strip() for k in value.split(",") if k.strip())
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _key_strength(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for key in value:
+            if len(key.get_secret_value()) < 20:
+                raise ValueError("each API key must be at least 20 characters long")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.lower()
+        if level not in ("debug", "info", "warning", "error", "critical"):
+            raise ValueError("must be one of debug, info, warning, error, critical")
+        return level
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        if self.refresh_token_validity <= self.access_token_validity:
+            raise ValueError(
+                "refresh_token_validity (TOKENWARD_REFRESH_TOKEN_VALIDITY): must be greater than "
+                f"access_token_validity ({self.refresh_token_validity} <= "
+                f"{self.access_token_validity})"
+            )
+        if self.email_backend is EmailBackend.SMTP and not self.smtp_host:
+            raise ValueError("smtp_host (TOKENWARD_SMTP_HOST): required when email_backend is smtp")
+        return self
+
+    @property
+    def effective_website_domain(self) -> str:
+        return self.website_domain or self.api_domain
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Init arguments (the TOML file merged under the CLI flags) beat the environment.
+        # No .env file and no secrets directory: configuration comes only from explicit places.
+        return (init_settings, env_settings)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
+    known = set(Settings.model_fields)
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"config file {path}: unknown key {key!r}")
+    return data
+
+
+def _env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    if not loc:
+        return message
+    field = loc[0]
+    if error.get("type") == "extra_forbidden":
+        return f"{field}: unknown setting"
+    return f"{field} ({_env_name(field)}): {message}"
+
+
+def load_settings(
+    config_file: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings from environment, TOML file and overrides; raise ConfigError if bad."""
+    values = _read_toml(config_file) if config_file is not None else {}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(e) for e in exc.errors())) from None
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain values with every secret masked (for `config show`)."""
+    out: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = "********"
+        elif isinstance(value, tuple):
+            value = ["********" if isinstance(v, SecretStr) else v for v in value]
+        elif name == "database_url":
+            value = redact_url(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        out[name] = value
+    return out
+
+
+def redact_url(url: str) -> str:
+    """Mask the password in a database URL."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return parts._replace(netloc=netloc).geturl()

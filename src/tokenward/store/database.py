@@ -1,0 +1,124 @@
+"""The connection to SQLite or PostgreSQL, and the one place driver errors are translated.
+
+Store modules run their statements inside ``Database.read()`` or ``Database.write()``. A database
+that cannot be reached surfaces as ``StoreUnavailable`` (answered with 503 and ``Retry-After``),
+never as a driver exception, and never as an authentication failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from tokenward.store.errors import StoreUnavailable
+
+Dialect = Literal["sqlite", "postgresql"]
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_WRITE = "tokenward_write"
+
+
+def driver_url(database_url: str) -> URL:
+    """Map the user-facing URL (sqlite:///…, postgresql://…) to the async driver's URL."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database URL scheme {url.drivername!r}")
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError, TimeoutError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, (OSError, asyncio.TimeoutError))
+
+
+class Database:
+    """An async engine plus the transaction discipline every store uses."""
+
+    def __init__(self, database_url: str, *, connect_timeout: float = 5.0) -> None:
+        url = driver_url(database_url)
+        self.dialect: Dialect = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "postgresql":
+            kwargs = {
+                "pool_pre_ping": True,
+                "pool_size": 10,
+                "max_overflow": 10,
+                "pool_timeout": connect_timeout,
+                "connect_args": {
+                    "timeout": connect_timeout,
+                    "command_timeout": 30,
+                    "server_settings": {"application_name": "tokenward"},
+                },
+            }
+        else:
+            kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction for reads (a consistent snapshot; no write lock on SQLite)."""
+        async with self._transaction(write=False) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that writes. On SQLite it takes the write lock up front (BEGIN
+        IMMEDIATE), so two writers queue on the busy timeout instead of deadlocking."""
+        async with self._transaction(write=True) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _transaction(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn:
+                if write:
+                    await conn.execution_options(**{_WRITE: True})
+                async with conn.begin():
+                    yield conn
+        except Exception as exc:
+            if _is_unavailable(exc):
+                raise StoreUnavailable("the database is unavailable; try again shortly") from exc
+            raise
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless a trivial query succeeds."""
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the sqlite3 module, so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,173 @@
+"""What the service layer needs from storage: one narrow Protocol per concept, and its records.
+
+Records are plain frozen dataclasses; timestamps are milliseconds since the epoch. The SQL
+implementations live beside this module; ``tests/store`` runs one contract suite against them on
+SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tokenward.store.errors import StoreError
+
+JsonObject = dict[str, Any]
+
+
+class EmailAlreadyExists(StoreError):
+    """An email/password account with this email already exists in the tenant."""
+
+
+class UnknownTenant(StoreError):
+    """The tenant id names no tenant."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    session_handle: str
+    tenant_id: str
+    user_id: str
+    recipe_user_id: str
+    refresh_token_hash2: str
+    session_data: JsonObject
+    jwt_payload: JsonObject
+    created_at: int
+    expires_at: int
+
+
+class SessionStore(Protocol):
+    async def create(self, session: SessionRecord) -> None: ...
+
+    async def get(self, session_handle: str) -> SessionRecord | None: ...
+
+    async def rotate(
+        self, session_handle: str, *, expected_hash2: str, new_hash2: str, expires_at: int
+    ) -> bool:
+        """Set the refresh hash and expiry only if the stored hash is still ``expected_hash2``.
+        Returns False when another request changed it first (or the session is gone)."""
+        ...
+
+    async def update_data(self, session_handle: str, data: JsonObject) -> bool: ...
+
+    async def update_jwt_payload(self, session_handle: str, payload: JsonObject) -> bool: ...
+
+    async def delete(self, session_handles: Sequence[str]) -> list[str]:
+        """Delete these sessions; return the handles that existed."""
+        ...
+
+    async def delete_for_user(self, user_id: str, tenant_id: str | None = None) -> list[str]: ...
+
+    async def handles_for_user(
+        self, user_id: str, *, now: int, tenant_id: str | None = None
+    ) -> list[str]:
+        """Handles of the user's sessions that have not expired at ``now``."""
+        ...
+
+    async def delete_expired(self, now: int) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyRecord:
+    kid: str
+    algorithm: str
+    private_key: str
+    created_at: int
+
+
+class SigningKeyStore(Protocol):
+    async def all(self) -> list[SigningKeyRecord]:
+        """Every stored key, newest first."""
+        ...
+
+    async def add(self, key: SigningKeyRecord) -> bool:
+        """Store a key; False if one with the same kid exists (another instance made it)."""
+        ...
+
+    async def delete_created_before(self, created_at: int) -> int: ...
+
+
+class SecretStore(Protocol):
+    async def get_or_create(self, name: str, value: str, *, now: int) -> str:
+        """Return the stored secret ``name``, storing ``value`` first if there is none. Every
+        instance that races here gets the same stored value."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeTokenRecord:
+    token_hash: str
+    purpose: str
+    tenant_id: str
+    user_id: str
+    email: str
+    created_at: int
+    expires_at: int
+
+
+class OneTimeTokenStore(Protocol):
+    async def add(self, token: OneTimeTokenRecord) -> None: ...
+
+    async def consume(
+        self, token_hash: str, *, purpose: str, now: int
+    ) -> OneTimeTokenRecord | None:
+        """Delete and return the token if it exists, has this purpose and has not expired. Of
+        two concurrent calls with one token, at most one gets it."""
+        ...
+
+    async def delete_for_user(self, purpose: str, user_id: str) -> int: ...
+
+    async def delete_expired(self, now: int) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LoginMethodRecord:
+    recipe_user_id: str
+    user_id: str
+    recipe_id: str
+    tenant_ids: tuple[str, ...]
+    time_joined: int
+    email: str | None = None
+    phone_number: str | None = None
+    third_party_id: str | None = None
+    third_party_user_id: str | None = None
+    password_hash: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    user_id: str
+    time_joined: int
+    login_methods: tuple[LoginMethodRecord, ...]
+
+    @property
+    def tenant_ids(self) -> tuple[str, ...]:
+        seen = dict.fromkeys(t for m in self.login_methods for t in m.tenant_ids)
+        return tuple(seen)
+
+
+class UserStore(Protocol):
+    async def create_email_password_user(
+        self, *, user_id: str, tenant_id: str, email: str, password_hash: str, now: int
+    ) -> UserRecord:
+        """Create a user whose one login method is email/password.
+
+        Raises EmailAlreadyExists or UnknownTenant."""
+        ...
+
+    async def get(self, user_id: str) -> UserRecord | None: ...
+
+    async def find_email_password(self, tenant_id: str, email: str) -> LoginMethodRecord | None: ...
+
+    async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool: ...
+
+    async def delete(self, user_id: str) -> bool: ...
+
+
+class EmailVerificationStore(Protocol):
+    async def mark_verified(self, user_id: str, email: str, *, now: int) -> None: ...
+
+    async def unmark_verified(self, user_id: str, email: str) -> None: ...
+
+    async def is_verified(self, user_id: str, email: str) -> bool: ...

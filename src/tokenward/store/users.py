@@ -1,0 +1,194 @@
+"""Users, their login methods and verified emails in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tokenward.store.database import Database
+from tokenward.store.ports import (
+    EmailAlreadyExists,
+    LoginMethodRecord,
+    UnknownTenant,
+    UserRecord,
+)
+from tokenward.store.schema import (
+    login_method_tenants,
+    login_methods,
+    tenants,
+    users,
+    verified_emails,
+)
+from tokenward.store.sql import insert_ignoring_conflicts
+
+EP_RECIPE_ID = "emailpassword"
+
+_METHOD_COLUMNS = (*login_methods.c, login_method_tenants.c.tenant_id)
+
+
+def _methods(rows: Iterable[Any]) -> list[LoginMethodRecord]:
+    """Fold (login method × tenant) rows into one record per login method, in row order."""
+    grouped: dict[str, tuple[Any, list[str]]] = {}
+    for row in rows:
+        entry = grouped.setdefault(row.recipe_user_id, (row, []))
+        if row.tenant_id is not None:
+            entry[1].append(row.tenant_id)
+    return [
+        LoginMethodRecord(
+            recipe_user_id=row.recipe_user_id,
+            user_id=row.user_id,
+            recipe_id=row.recipe_id,
+            tenant_ids=tuple(sorted(tenant_ids)),
+            time_joined=row.time_joined,
+            email=row.email,
+            phone_number=row.phone_number,
+            third_party_id=row.third_party_id,
+            third_party_user_id=row.third_party_user_id,
+            password_hash=row.password_hash,
+        )
+        for row, tenant_ids in grouped.values()
+    ]
+
+
+def _methods_query() -> Any:
+    return select(*_METHOD_COLUMNS).select_from(
+        login_methods.outerjoin(
+            login_method_tenants,
+            login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
+        )
+    )
+
+
+class SqlUserStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_email_password_user(
+        self, *, user_id: str, tenant_id: str, email: str, password_hash: str, now: int
+    ) -> UserRecord:
+        try:
+            async with self._db.write() as conn:
+                found = await conn.execute(
+                    select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant_id)
+                )
+                if found.first() is None:
+                    raise UnknownTenant(f"tenant {tenant_id!r} does not exist")
+                await conn.execute(insert(users).values(user_id=user_id, time_joined=now))
+                await conn.execute(
+                    insert(login_methods).values(
+                        recipe_user_id=user_id,
+                        user_id=user_id,
+                        recipe_id=EP_RECIPE_ID,
+                        email=email,
+                        password_hash=password_hash,
+                        time_joined=now,
+                    )
+                )
+                await conn.execute(
+                    insert(login_method_tenants).values(
+                        tenant_id=tenant_id,
+                        recipe_user_id=user_id,
+                        recipe_id=EP_RECIPE_ID,
+                        email=email,
+                    )
+                )
+        except IntegrityError:
+            raise EmailAlreadyExists(email) from None
+        method = LoginMethodRecord(
+            recipe_user_id=user_id,
+            user_id=user_id,
+            recipe_id=EP_RECIPE_ID,
+            tenant_ids=(tenant_id,),
+            time_joined=now,
+            email=email,
+            password_hash=password_hash,
+        )
+        return UserRecord(user_id=user_id, time_joined=now, login_methods=(method,))
+
+    async def get(self, user_id: str) -> UserRecord | None:
+        async with self._db.read() as conn:
+            found = await conn.execute(select(users).where(users.c.user_id == user_id))
+            user = found.first()
+            if user is None:
+                return None
+            rows = await conn.execute(
+                _methods_query()
+                .where(login_methods.c.user_id == user_id)
+                .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
+            )
+            methods = _methods(rows)
+        return UserRecord(
+            user_id=user.user_id, time_joined=user.time_joined, login_methods=tuple(methods)
+        )
+
+    async def find_email_password(self, tenant_id: str, email: str) -> LoginMethodRecord | None:
+        async with self._db.read() as conn:
+            match = await conn.execute(
+                select(login_method_tenants.c.recipe_user_id).where(
+                    and_(
+                        login_method_tenants.c.tenant_id == tenant_id,
+                        login_method_tenants.c.recipe_id == EP_RECIPE_ID,
+                        login_method_tenants.c.email == email,
+                    )
+                )
+            )
+            recipe_user_id = match.scalar_one_or_none()
+            if recipe_user_id is None:
+                return None
+            rows = await conn.execute(
+                _methods_query().where(login_methods.c.recipe_user_id == recipe_user_id)
+            )
+            methods = _methods(rows)
+        return methods[0] if methods else None
+
+    async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(login_methods)
+                .where(
+                    and_(
+                        login_methods.c.recipe_user_id == recipe_user_id,
+                        login_methods.c.recipe_id == EP_RECIPE_ID,
+                    )
+                )
+                .values(password_hash=password_hash)
+            )
+        return result.rowcount == 1
+
+    async def delete(self, user_id: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(delete(users).where(users.c.user_id == user_id))
+        return result.rowcount == 1
+
+
+class SqlEmailVerificationStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def mark_verified(self, user_id: str, email: str, *, now: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                insert_ignoring_conflicts(self._db.dialect, verified_emails).values(
+                    user_id=user_id, email=email, verified_at=now
+                )
+            )
+
+    async def unmark_verified(self, user_id: str, email: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                delete(verified_emails).where(
+                    and_(verified_emails.c.user_id == user_id, verified_emails.c.email == email)
+                )
+            )
+
+    async def is_verified(self, user_id: str, email: str) -> bool:
+        async with self._db.read() as conn:
+            result = await conn.execute(
+                select(verified_emails.c.user_id).where(
+                    and_(verified_emails.c.user_id == user_id, verified_emails.c.email == email)
+                )
+            )
+            return result.first() is not None
