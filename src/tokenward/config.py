@@ -7,6 +7,7 @@ docs/configuration.md; a test keeps that page and this class in step.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
@@ -261,3 +262,21 @@ def redact_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
     return parts._replace(netloc=netloc).geturl()
+
+
+def settings_to_json(settings: Settings) -> str:
+    """Serialise resolved settings, secrets included, for a child process of our own."""
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, tuple):
+            value = [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
+        values[name] = value
+    return json.dumps(values)
+
+
+def settings_from_json(text: str) -> Settings:
+    """The inverse of settings_to_json. The values override anything in the environment."""
+    return Settings(**json.loads(text))

@@ -1,0 +1,38 @@
+# make run  — set up and start the server on SQLite (http://127.0.0.1:3567)
+# make test — set up and run every check and test (lint, types, the suite on SQLite and PostgreSQL)
+.DEFAULT_GOAL := help
+BIN := .venv/bin
+
+.PHONY: help run test lint typecheck pytest setup setup-dev test-deps clean
+
+help:
+	@echo "make run   set up and start tokenward on http://127.0.0.1:3567 (SQLite ./tokenward.db)"
+	@echo "make test  set up and run lint, type checks and the whole test suite"
+
+setup:
+	@bash scripts/venv.sh
+
+setup-dev:
+	@bash scripts/venv.sh dev
+
+test-deps:
+	@bash scripts/test-deps.sh
+
+run: setup
+	$(BIN)/tokenward migrate
+	$(BIN)/tokenward serve
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup-dev
+	$(BIN)/mypy
+
+pytest: setup-dev test-deps
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,5 @@
+"""`python -m tokenward` runs the command line."""
+
+from tokenward.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""A real `tokenward serve` process for end-to-end tests."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from tests.support.cli import clean_env
+from tests.support.postgres import free_port
+
+STARTUP_TIMEOUT = 30.0
+
+
+class ServeProcess:
+    def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = cwd / f"serve-{self.port}.log"
+        self._handle = self.log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tokenward", "serve", "--port", str(self.port), *args],
+            cwd=cwd,
+            env=env if env is not None else clean_env(),
+            stdout=self._handle,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                httpx.get(self.url + "/hello", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.process.kill()
+        raise RuntimeError(f"serve did not start listening:\n{self.output()}")
+
+    def output(self) -> str:
+        if not self._handle.closed:
+            self._handle.flush()
+        return self.log.read_text()
+
+    def terminate(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._handle.close()
+        return self.process.returncode
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.terminate()
