@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -28,6 +28,9 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from tokenward.core import cookie_policy
+from tokenward.core.cookie_policy import AntiCsrfMode
 
 ENV_PREFIX = "TOKENWARD_"
 
@@ -91,6 +94,43 @@ class Settings(BaseSettings):
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         default=(),
         description="Comma-separated keys for the core API (CDI). Empty: no key is required.",
+    )
+
+    signing_key_rotation_interval: int = Field(
+        default=168,
+        ge=1,
+        le=8760,
+        description="Hours between access-token signing-key rotations.",
+    )
+    session_expired_status_code: int = Field(
+        default=401,
+        ge=400,
+        le=599,
+        description="Status that tells frontends to refresh (`try refresh token`).",
+    )
+    invalid_claim_status_code: int = Field(
+        default=403, ge=400, le=599, description="Status for failed claim validation."
+    )
+    anti_csrf: AntiCsrfMode | None = Field(
+        default=None,
+        description="NONE, VIA_CUSTOM_HEADER or VIA_TOKEN. Default: VIA_CUSTOM_HEADER when "
+        "cookies are SameSite=None, else NONE.",
+    )
+    cookie_same_site: Literal["lax", "strict", "none"] | None = Field(
+        default=None,
+        description="SameSite of session cookies. Default: none when the website and API are "
+        "on different sites or schemes, else lax.",
+    )
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure flag of session cookies. Default: API domain is https."
+    )
+    cookie_domain: str | None = Field(
+        default=None, description="Domain attribute of session cookies. Default: unset."
+    )
+    session_cleanup_interval: int = Field(
+        default=3600,
+        ge=10,
+        description="Seconds between removals of expired sessions by `tokenward serve`.",
     )
 
     email_backend: EmailBackend = Field(
@@ -172,6 +212,20 @@ class Settings(BaseSettings):
                 f"access_token_validity ({self.refresh_token_validity} <= "
                 f"{self.access_token_validity})"
             )
+        if self.session_expired_status_code == self.invalid_claim_status_code:
+            raise ValueError(
+                "invalid_claim_status_code (TOKENWARD_INVALID_CLAIM_STATUS_CODE): must differ "
+                "from session_expired_status_code, or frontends cannot tell them apart"
+            )
+        try:
+            cookie_policy.check_cookie_policy(
+                self.effective_cookie_same_site,
+                self.effective_cookie_secure,
+                self.api_domain,
+                self.effective_website_domain,
+            )
+        except ValueError as exc:
+            raise ValueError(f"cookie_same_site (TOKENWARD_COOKIE_SAME_SITE): {exc}") from None
         if self.email_backend is EmailBackend.SMTP and not self.smtp_host:
             raise ValueError("smtp_host (TOKENWARD_SMTP_HOST): required when email_backend is smtp")
         return self
@@ -179,6 +233,20 @@ class Settings(BaseSettings):
     @property
     def effective_website_domain(self) -> str:
         return self.website_domain or self.api_domain
+
+    @property
+    def effective_cookie_same_site(self) -> cookie_policy.SameSite:
+        return cookie_policy.same_site(
+            self.api_domain, self.effective_website_domain, self.cookie_same_site
+        )
+
+    @property
+    def effective_cookie_secure(self) -> bool:
+        return cookie_policy.secure(self.api_domain, self.cookie_secure)
+
+    @property
+    def effective_anti_csrf(self) -> AntiCsrfMode:
+        return cookie_policy.anti_csrf_mode(self.effective_cookie_same_site, self.anti_csrf)
 
     @classmethod
     def settings_customise_sources(

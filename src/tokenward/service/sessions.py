@@ -1,0 +1,413 @@
+"""The session API: create, verify, refresh (rotation and theft detection), revoke, and the
+session's data and access-token payload.
+
+Rotation follows SuperTokens' core for CDI <= 5.5 (``core.rotation``): refreshing with the
+current parent mints a child and writes nothing; the first use of a child promotes it with one
+conditional update. When that update loses a race, the row is read again and the decision is
+made again, so parallel refreshes with one token never report theft and never promote twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tokenward.core import access_token, front_token
+from tokenward.core import refresh_token as rt
+from tokenward.core.access_token import AccessTokenClaims
+from tokenward.core.encoding import constant_time_equal
+from tokenward.core.errors import InvalidRefreshToken, MalformedToken, UnknownKeyId
+from tokenward.core.errors import TryRefreshToken as TokenNeedsRefresh
+from tokenward.core.rotation import RefreshOutcome, VerifyOutcome, decide_refresh, decide_verify
+from tokenward.service.clock import Clock
+from tokenward.service.errors import (
+    SessionBusy,
+    TokenTheftDetected,
+    TryRefreshToken,
+    Unauthorised,
+)
+from tokenward.service.signing_keys import KeyRing
+from tokenward.store.ports import JsonObject, SessionRecord, SessionStore
+
+DEFAULT_TENANT = "public"
+# A lost race on the conditional update means another request moved the lineage on; deciding
+# again settles it. More rounds than this means something is hammering one session.
+MAX_ROTATION_ROUNDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    access_token_validity_ms: int
+    refresh_token_validity_ms: int
+    issuer: str
+    anti_csrf_tokens: bool
+    """Put an anti-CSRF token in tokens (anti-CSRF mode VIA_TOKEN)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    claims: AccessTokenClaims
+    front_token: str
+
+    @property
+    def expires_at_ms(self) -> int:
+        return self.claims.expires_at_ms
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    """What create and refresh hand to the transport."""
+
+    access: AccessToken
+    refresh_token: str
+    refresh_expires_at_ms: int
+    anti_csrf_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSession:
+    claims: AccessTokenClaims
+    access_token: str
+    new_access_token: AccessToken | None = None
+    """Set when verification issued a replacement (a promoted refresh token, or a payload that
+    changed in the database); the transport must send it with the response."""
+
+    @property
+    def session_handle(self) -> str:
+        return self.claims.session_handle
+
+    @property
+    def user_id(self) -> str:
+        return self.claims.user_id
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        current = self.new_access_token.claims if self.new_access_token else self.claims
+        return access_token.build_payload(current)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    session_handle: str
+    user_id: str
+    recipe_user_id: str
+    tenant_id: str
+    session_data: JsonObject
+    access_token_payload: JsonObject
+    created_at_ms: int
+    expires_at_ms: int
+
+
+class SessionService:
+    def __init__(
+        self,
+        store: SessionStore,
+        keys: KeyRing,
+        refresh_key: bytes,
+        policy: SessionPolicy,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._keys = keys
+        self._refresh_key = refresh_key
+        self._policy = policy
+        self._clock = clock
+
+    @property
+    def keys(self) -> KeyRing:
+        return self._keys
+
+    # --- create -------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        user_id: str,
+        *,
+        recipe_user_id: str | None = None,
+        tenant_id: str = DEFAULT_TENANT,
+        access_token_payload: Mapping[str, Any] | None = None,
+        session_data: Mapping[str, Any] | None = None,
+    ) -> IssuedTokens:
+        """Start a session. Raises ProtectedClaimError if the payload uses a reserved claim."""
+        payload = dict(access_token_payload or {})
+        access_token.check_user_payload(payload)
+        now = self._clock.now_ms()
+        handle = str(uuid.uuid4())
+        if tenant_id != DEFAULT_TENANT:
+            handle = f"{handle}_{tenant_id}"
+        anti_csrf = str(uuid.uuid4()) if self._policy.anti_csrf_tokens else None
+        token = rt.seal(
+            self._refresh_key,
+            rt.RefreshTokenPayload(handle, tenant_id, anti_csrf_token=anti_csrf),
+        )
+        record = SessionRecord(
+            session_handle=handle,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            recipe_user_id=recipe_user_id or user_id,
+            refresh_token_hash2=rt.hash2(token),
+            session_data=dict(session_data or {}),
+            jwt_payload=payload,
+            created_at=now,
+            expires_at=now + self._policy.refresh_token_validity_ms,
+        )
+        access = await self._mint(record, rt.hash1(token), None, anti_csrf, now)
+        await self._store.create(record)
+        return IssuedTokens(access, token, record.expires_at, anti_csrf)
+
+    # --- verify -------------------------------------------------------------------------------
+
+    async def verify(
+        self,
+        token: str,
+        *,
+        check_database: bool = False,
+        anti_csrf_token: str | None = None,
+        check_anti_csrf_token: bool = False,
+    ) -> VerifiedSession:
+        """Check an access token. Without a parent hash and without ``check_database`` this does
+        no I/O; otherwise it consults (and may promote) the session row."""
+        claims = await self._parse(token)
+        if check_anti_csrf_token and self._policy.anti_csrf_tokens:
+            expected = claims.anti_csrf_token
+            if expected is None or anti_csrf_token is None:
+                raise TryRefreshToken("anti-csrf token missing")
+            if not constant_time_equal(expected, anti_csrf_token):
+                raise TryRefreshToken("anti-csrf token does not match")
+        if claims.parent_refresh_token_hash1 is None and not check_database:
+            return VerifiedSession(claims, token)
+        return await self._verify_with_database(claims, token, check_database=check_database)
+
+    async def _parse(self, token: str) -> AccessTokenClaims:
+        now_s = self._clock.now_ms() // 1000
+        try:
+            try:
+                return access_token.parse(token, self._keys.public_keys, now_s)
+            except UnknownKeyId:
+                if not await self._keys.reload_for_unknown_kid():
+                    raise
+                return access_token.parse(token, self._keys.public_keys, now_s)
+        except MalformedToken:
+            raise Unauthorised("token parsing failed", clear_tokens=False) from None
+        except TokenNeedsRefresh:
+            raise TryRefreshToken("access token expired or not verifiable") from None
+
+    async def _verify_with_database(
+        self, claims: AccessTokenClaims, token: str, *, check_database: bool
+    ) -> VerifiedSession:
+        for _ in range(MAX_ROTATION_ROUNDS):
+            now = self._clock.now_ms()
+            record = await self._live_record(claims.session_handle, now)
+            if record is None:
+                raise Unauthorised("session has ended or been revoked", clear_tokens=True)
+            decision = decide_verify(
+                claims.refresh_token_hash1,
+                claims.parent_refresh_token_hash1,
+                record.refresh_token_hash2,
+            )
+            if decision.outcome is VerifyOutcome.PROMOTE and not await self._promote(
+                record.session_handle, decision.expected_hash2, decision.new_hash2, now
+            ):
+                continue
+            reissue = decision.outcome is not VerifyOutcome.UNCHANGED or (
+                check_database and dict(claims.user_claims) != _with_issuer(record.jwt_payload)
+            )
+            if not reissue:
+                return VerifiedSession(claims, token)
+            access = await self._mint(
+                record, claims.refresh_token_hash1, None, claims.anti_csrf_token, now
+            )
+            return VerifiedSession(claims, token, access)
+        raise SessionBusy("the session changed concurrently too often; retry")
+
+    # --- refresh ------------------------------------------------------------------------------
+
+    async def refresh(
+        self,
+        token: str,
+        *,
+        anti_csrf_token: str | None = None,
+        check_anti_csrf_token: bool = False,
+    ) -> IssuedTokens:
+        """Exchange a refresh token for a new pair. Raises Unauthorised (clear tokens) or
+        TokenTheftDetected (after revoking the session)."""
+        try:
+            sealed = rt.open(self._refresh_key, token)
+        except InvalidRefreshToken:
+            raise Unauthorised("refresh token is not valid", clear_tokens=True) from None
+        if check_anti_csrf_token and self._policy.anti_csrf_tokens:
+            expected = sealed.anti_csrf_token
+            if (
+                expected is None
+                or anti_csrf_token is None
+                or not constant_time_equal(expected, anti_csrf_token)
+            ):
+                raise Unauthorised("anti-csrf token missing or not matching", clear_tokens=True)
+        presented_hash1 = rt.hash1(token)
+        for _ in range(MAX_ROTATION_ROUNDS):
+            now = self._clock.now_ms()
+            record = await self._live_record(sealed.session_handle, now)
+            if record is None:
+                raise Unauthorised("session has ended or expired", clear_tokens=True)
+            decision = decide_refresh(
+                presented_hash1, sealed.parent_hash1, record.refresh_token_hash2
+            )
+            if decision.outcome is RefreshOutcome.THEFT:
+                await self._store.delete([record.session_handle])
+                raise TokenTheftDetected(
+                    record.session_handle, record.user_id, record.recipe_user_id
+                )
+            expires_at = record.expires_at
+            if decision.outcome is RefreshOutcome.PROMOTE_CHILD:
+                if not await self._promote(
+                    record.session_handle, decision.expected_hash2, decision.new_hash2, now
+                ):
+                    continue
+                expires_at = now + self._policy.refresh_token_validity_ms
+            return await self._issue_child(record, presented_hash1, expires_at, now)
+        raise SessionBusy("the session changed concurrently too often; retry")
+
+    async def _issue_child(
+        self, record: SessionRecord, parent_hash1: str, expires_at: int, now: int
+    ) -> IssuedTokens:
+        anti_csrf = str(uuid.uuid4()) if self._policy.anti_csrf_tokens else None
+        child = rt.seal(
+            self._refresh_key,
+            rt.RefreshTokenPayload(
+                record.session_handle,
+                record.tenant_id,
+                parent_hash1=parent_hash1,
+                anti_csrf_token=anti_csrf,
+            ),
+        )
+        access = await self._mint(record, rt.hash1(child), parent_hash1, anti_csrf, now)
+        return IssuedTokens(access, child, expires_at, anti_csrf)
+
+    # --- management ---------------------------------------------------------------------------
+
+    async def revoke(self, session_handles: list[str]) -> list[str]:
+        return await self._store.delete(session_handles)
+
+    async def revoke_all_for_user(self, user_id: str, tenant_id: str | None = None) -> list[str]:
+        return await self._store.delete_for_user(user_id, tenant_id)
+
+    async def handles_for_user(self, user_id: str, tenant_id: str | None = None) -> list[str]:
+        return await self._store.handles_for_user(
+            user_id, now=self._clock.now_ms(), tenant_id=tenant_id
+        )
+
+    async def info(self, session_handle: str) -> SessionInfo | None:
+        record = await self._live_record(session_handle, self._clock.now_ms())
+        if record is None:
+            return None
+        return SessionInfo(
+            session_handle=record.session_handle,
+            user_id=record.user_id,
+            recipe_user_id=record.recipe_user_id,
+            tenant_id=record.tenant_id,
+            session_data=record.session_data,
+            access_token_payload=record.jwt_payload,
+            created_at_ms=record.created_at,
+            expires_at_ms=record.expires_at,
+        )
+
+    async def update_data(self, session_handle: str, data: Mapping[str, Any]) -> bool:
+        return await self._store.update_data(session_handle, dict(data))
+
+    async def merge_into_payload(
+        self, session_handle: str, patch: Mapping[str, Any], *, access_token_str: str | None = None
+    ) -> AccessToken | None:
+        """Merge ``patch`` into the session's access-token payload (``None`` values delete
+        keys). With the session's current access token, return its replacement carrying the
+        new payload (same refresh lineage and expiry). Raises ProtectedClaimError."""
+        access_token.check_user_payload(patch)
+        now = self._clock.now_ms()
+        record = await self._live_record(session_handle, now)
+        if record is None:
+            raise Unauthorised("session has ended or been revoked", clear_tokens=True)
+        merged = {**record.jwt_payload, **patch}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        await self._store.update_jwt_payload(session_handle, merged)
+        if access_token_str is None:
+            return None
+        claims = await self._parse(access_token_str)
+        if claims.session_handle != session_handle:
+            raise Unauthorised("access token belongs to another session", clear_tokens=False)
+        kid, key = await self._keys.signing_key()
+        updated = AccessTokenClaims(
+            user_id=claims.user_id,
+            recipe_user_id=claims.recipe_user_id,
+            tenant_id=claims.tenant_id,
+            session_handle=claims.session_handle,
+            refresh_token_hash1=claims.refresh_token_hash1,
+            parent_refresh_token_hash1=claims.parent_refresh_token_hash1,
+            anti_csrf_token=claims.anti_csrf_token,
+            issued_at_s=access_token.to_seconds(now),
+            expires_at_s=claims.expires_at_s,
+            issuer=self._policy.issuer,
+            user_claims=merged,
+        )
+        return _access(updated, access_token.mint(updated, kid, key))
+
+    async def cleanup(self) -> int:
+        """Delete expired sessions; return how many."""
+        return await self._store.delete_expired(self._clock.now_ms())
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    async def _promote(
+        self, session_handle: str, expected_hash2: str, new_hash2: str | None, now: int
+    ) -> bool:
+        """Make a child the current parent and slide the expiry; False if the row moved on."""
+        if new_hash2 is None:
+            raise RuntimeError("a promotion decision without the hash to store")
+        return await self._store.rotate(
+            session_handle,
+            expected_hash2=expected_hash2,
+            new_hash2=new_hash2,
+            expires_at=now + self._policy.refresh_token_validity_ms,
+        )
+
+    async def _live_record(self, session_handle: str, now: int) -> SessionRecord | None:
+        record = await self._store.get(session_handle)
+        if record is None or record.expires_at <= now:
+            return None
+        return record
+
+    async def _mint(
+        self,
+        record: SessionRecord,
+        refresh_hash1: str,
+        parent_hash1: str | None,
+        anti_csrf: str | None,
+        now: int,
+    ) -> AccessToken:
+        kid, key = await self._keys.signing_key()
+        claims = AccessTokenClaims(
+            user_id=record.user_id,
+            recipe_user_id=record.recipe_user_id,
+            tenant_id=record.tenant_id,
+            session_handle=record.session_handle,
+            refresh_token_hash1=refresh_hash1,
+            parent_refresh_token_hash1=parent_hash1,
+            anti_csrf_token=anti_csrf,
+            issued_at_s=access_token.to_seconds(now),
+            expires_at_s=access_token.to_seconds(now + self._policy.access_token_validity_ms),
+            issuer=self._policy.issuer,
+            user_claims=record.jwt_payload,
+        )
+        return _access(claims, access_token.mint(claims, kid, key))
+
+
+def _access(claims: AccessTokenClaims, token: str) -> AccessToken:
+    payload = access_token.build_payload(claims)
+    return AccessToken(
+        token, claims, front_token.encode(claims.user_id, claims.expires_at_ms, payload)
+    )
+
+
+def _with_issuer(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != access_token.ISSUER_CLAIM}
