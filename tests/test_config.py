@@ -78,6 +78,14 @@ def test_urls_are_normalised() -> None:
         ({"email_backend": "pigeon"}, "email_backend", "console"),
         ({"email_backend": "smtp"}, "smtp_host", "required"),
         ({"api_keys": "short"}, "api_keys", "at least 20"),
+        ({"session_expired_status_code": 403}, "invalid_claim_status_code", "must differ"),
+        (
+            {"api_domain": "http://api.a.com", "website_domain": "http://b.com"},
+            "cookie_same_site",
+            "need Secure",
+        ),
+        ({"anti_csrf": "SOMETIMES"}, "anti_csrf", "VIA_TOKEN"),
+        ({"signing_key_rotation_interval": 0}, "signing_key_rotation_interval", "greater than"),
     ],
 )
 def test_invalid_values_name_the_key_and_rule(
