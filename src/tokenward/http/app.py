@@ -2,38 +2,95 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from tokenward.config import Settings, settings_from_json
 from tokenward.http.errors import HANDLERS
+from tokenward.http.fdi import session
 from tokenward.http.health import hello
+from tokenward.http.jwks import jwks
 from tokenward.http.state import Runtime
+from tokenward.http.transport import TokenTransport
+from tokenward.service.clock import Clock, SystemClock
+from tokenward.service.maintenance import cleanup_forever
+from tokenward.service.setup import open_services
 from tokenward.store import Stores, migrate
 
 RESOLVED_SETTINGS_ENV = "_TOKENWARD_RESOLVED_SETTINGS"
+# Headers the frontend SDKs send (SuperTokens' list) plus content-type.
+CORS_ALLOW_HEADERS = [
+    "content-type",
+    "rid",
+    "fdi-version",
+    "anti-csrf",
+    "authorization",
+    "st-auth-mode",
+]
+
+log = logging.getLogger("tokenward")
 
 
-def create_app(settings: Settings) -> Starlette:
+def routes(settings: Settings) -> list[Route]:
+    base = settings.api_base_path.rstrip("/")
+    return [
+        Route("/hello", hello, methods=["GET"]),
+        Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route(f"{base}/jwt/jwks.json", jwks, methods=["GET"]),
+        Route(f"{base}/session/refresh", session.refresh, methods=["POST"]),
+        Route(f"{base}/signout", session.sign_out, methods=["POST"]),
+    ]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     """Build the server application. Its lifespan opens the database, refuses to start on an
-    out-of-date schema, and closes the database on shutdown."""
+    out-of-date schema, runs the periodic cleanup, and closes the database on shutdown."""
+    used_clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stores = Stores.open(settings.database_url)
+        cleaner: asyncio.Task[None] | None = None
         try:
             await migrate.require_current(stores.db)
-            app.state.runtime = Runtime(settings=settings, stores=stores)
+            services = await open_services(settings, stores, used_clock)
+            app.state.runtime = Runtime(
+                settings=settings,
+                stores=stores,
+                services=services,
+                transport=TokenTransport(settings, used_clock),
+                clock=used_clock,
+            )
+            cleaner = asyncio.create_task(
+                cleanup_forever(services, stores, settings.session_cleanup_interval)
+            )
             yield
         finally:
+            if cleaner is not None:
+                cleaner.cancel()
+                with suppress(asyncio.CancelledError):
+                    await cleaner
             await stores.close()
 
     return Starlette(
-        routes=[Route("/hello", hello, methods=["GET"])],
+        routes=routes(settings),
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=[settings.effective_website_domain],
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                allow_headers=CORS_ALLOW_HEADERS,
+            )
+        ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )

@@ -8,6 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
+from tokenward.core.errors import ProtectedClaimError
+from tokenward.http.state import runtime
+from tokenward.service.errors import (
+    InvalidClaims,
+    SessionBusy,
+    TokenTheftDetected,
+    TryRefreshToken,
+    Unauthorised,
+)
 from tokenward.store.errors import StoreUnavailable
 
 log = logging.getLogger("tokenward.http")
@@ -15,13 +24,55 @@ log = logging.getLogger("tokenward.http")
 RETRY_AFTER_SECONDS = 5
 
 
+def _unavailable(message: str, retry_after: int = RETRY_AFTER_SECONDS) -> Response:
+    return JSONResponse(
+        {"message": message}, status_code=503, headers={"Retry-After": str(retry_after)}
+    )
+
+
 async def store_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("database unavailable during %s %s", request.method, request.url.path)
+    return _unavailable("The service is temporarily unavailable; please retry.")
+
+
+async def session_busy(request: Request, exc: Exception) -> Response:
+    return _unavailable("The session is being renewed concurrently; please retry.", 1)
+
+
+async def try_refresh_token(request: Request, exc: Exception) -> Response:
+    status = runtime(request).settings.session_expired_status_code
+    return JSONResponse({"message": "try refresh token"}, status_code=status)
+
+
+async def unauthorised(request: Request, exc: Exception) -> Response:
+    response = JSONResponse({"message": "unauthorised"}, status_code=401)
+    if isinstance(exc, Unauthorised) and exc.clear_tokens:
+        runtime(request).transport.clear(response)
+    return response
+
+
+async def token_theft(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, TokenTheftDetected):
+        log.warning(
+            "refresh-token theft detected; session %s of user %s revoked",
+            exc.session_handle,
+            exc.user_id,
+        )
+    response = JSONResponse({"message": "token theft detected"}, status_code=401)
+    runtime(request).transport.clear(response)
+    return response
+
+
+async def invalid_claims(request: Request, exc: Exception) -> Response:
+    errors = exc.errors if isinstance(exc, InvalidClaims) else []
     return JSONResponse(
-        {"message": "The service is temporarily unavailable; please retry."},
-        status_code=503,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        {"message": "invalid claim", "claimValidationErrors": errors},
+        status_code=runtime(request).settings.invalid_claim_status_code,
     )
+
+
+async def bad_payload(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"message": str(exc)}, status_code=400)
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:
@@ -31,5 +82,11 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 
 HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     StoreUnavailable: store_unavailable,
+    SessionBusy: session_busy,
+    TryRefreshToken: try_refresh_token,
+    Unauthorised: unauthorised,
+    TokenTheftDetected: token_theft,
+    InvalidClaims: invalid_claims,
+    ProtectedClaimError: bad_payload,
     Exception: unexpected,
 }

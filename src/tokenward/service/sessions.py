@@ -120,6 +120,10 @@ class SessionService:
     def keys(self) -> KeyRing:
         return self._keys
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     # --- create -------------------------------------------------------------------------------
 
     async def create(

@@ -1,0 +1,1 @@
+"""The Frontend Driver Interface: the routes SuperTokens' frontend SDKs call under /auth."""

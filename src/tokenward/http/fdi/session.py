@@ -1,0 +1,40 @@
+"""POST {base}/session/refresh and POST {base}/signout."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from tokenward.http.session_guard import SessionOptions, require_session
+from tokenward.http.state import runtime
+from tokenward.http.transport import ANTI_CSRF_HEADER
+from tokenward.service.errors import Unauthorised
+
+
+async def refresh(request: Request) -> Response:
+    """Exchange the refresh token for a new pair, in the mode it came in. Any failure clears
+    the client's tokens so the frontend falls back to signing in."""
+    rt = runtime(request)
+    presented = rt.transport.refresh_token(request)
+    if presented is None:
+        raise Unauthorised("refresh token not found", clear_tokens=True)
+    if rt.transport.needs_custom_header(request, presented):
+        raise Unauthorised("anti-csrf check failed: send a 'rid' header", clear_tokens=True)
+    issued = await rt.services.sessions.refresh(
+        presented.value,
+        anti_csrf_token=request.headers.get(ANTI_CSRF_HEADER),
+        check_anti_csrf_token=rt.transport.checks_anti_csrf_token(presented),
+    )
+    response = JSONResponse({})
+    rt.transport.attach_tokens(request, response, issued, presented.mode)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    """Revoke the request's session and clear its tokens (claims are not checked)."""
+    rt = runtime(request)
+    session = await require_session(request, rt, SessionOptions(claim_validators=()))
+    await rt.services.sessions.revoke([session.verified.session_handle])
+    response = JSONResponse({"status": "OK"})
+    rt.transport.clear(response)
+    return response

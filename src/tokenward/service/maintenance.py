@@ -1,0 +1,48 @@
+"""Periodic housekeeping: expired sessions and single-use tokens, and retired signing keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from tokenward.service.setup import Services
+from tokenward.store import Stores
+from tokenward.store.errors import StoreUnavailable
+
+log = logging.getLogger("tokenward.maintenance")
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupReport:
+    sessions: int
+    one_time_tokens: int
+    signing_keys: int
+
+
+async def cleanup(services: Services, stores: Stores) -> CleanupReport:
+    now = services.sessions.clock.now_ms()
+    sessions = await services.sessions.cleanup()
+    tokens = await stores.one_time_tokens.delete_expired(now)
+    retired = services.keys.retired_before()
+    keys = 0 if retired is None else await stores.signing_keys.delete_created_before(retired)
+    return CleanupReport(sessions, tokens, keys)
+
+
+async def cleanup_forever(services: Services, stores: Stores, interval_s: int) -> None:
+    """Run ``cleanup`` every ``interval_s`` seconds; a database outage only skips a round."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            report = await cleanup(services, stores)
+        except StoreUnavailable:
+            log.warning("cleanup skipped: database unavailable")
+            continue
+        if report.sessions or report.one_time_tokens or report.signing_keys:
+            log.info(
+                "cleanup removed %d expired sessions, %d expired single-use tokens, "
+                "%d retired signing keys",
+                report.sessions,
+                report.one_time_tokens,
+                report.signing_keys,
+            )

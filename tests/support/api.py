@@ -1,0 +1,80 @@
+"""An in-process tokenward app over real stores, an injected clock, and an httpx client.
+
+It adds one protected route, the way an embedding app would: ``GET|POST /test/session``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from tests.support.clock import FakeClock
+from tokenward.config import load_settings
+from tokenward.core import front_token
+from tokenward.http.app import create_app
+from tokenward.http.session_guard import SessionOptions, require_session, send_updates
+from tokenward.http.state import Runtime, runtime
+from tokenward.service.sessions import IssuedTokens
+
+API = "http://localhost:3567"
+
+
+async def protected(request: Request) -> Response:
+    rt = runtime(request)
+    check_database = request.query_params.get("check_database") == "1"
+    session = await require_session(request, rt, SessionOptions(check_database=check_database))
+    response = JSONResponse(
+        {"userId": session.verified.user_id, "handle": session.verified.session_handle}
+    )
+    send_updates(rt, session, response)
+    return response
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    runtime: Runtime
+    clock: FakeClock
+
+    async def create_session(self, user_id: str = "user-1", **kwargs: Any) -> IssuedTokens:
+        return await self.runtime.services.sessions.create(user_id, **kwargs)
+
+
+@asynccontextmanager
+async def running_api(database_url: str, **settings: Any) -> AsyncIterator[Api]:
+    clock = FakeClock()
+    app = create_app(
+        load_settings(overrides={"database_url": database_url, **settings}), clock=clock
+    )
+    app.add_route("/test/session", protected, methods=["GET", "POST"])
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=API) as client:
+            yield Api(client, app.state.runtime, clock)
+
+
+def set_cookies(response: httpx.Response) -> dict[str, Any]:
+    """Set-Cookie headers by cookie name, each parsed into its value and attributes."""
+    cookies: dict[str, Any] = {}
+    for header in response.headers.get_list("set-cookie"):
+        parsed = SimpleCookie()
+        parsed.load(header)
+        for name, morsel in parsed.items():
+            cookies[name] = morsel
+    return cookies
+
+
+def front(response: httpx.Response) -> front_token.FrontToken:
+    return front_token.decode(response.headers["front-token"])
+
+
+def exposed(response: httpx.Response) -> set[str]:
+    value = response.headers.get("access-control-expose-headers", "")
+    return {h.strip().lower() for h in value.split(",") if h.strip()}
