@@ -15,6 +15,7 @@ import pytest
 from tests.support.api import Api, exposed, front, running_api, set_cookies
 from tests.support.postgres import free_port
 from tokenward.core import refresh_token as rt
+from tokenward.core.claims import BooleanClaim
 from tokenward.core.encoding import b64url_decode
 from tokenward.store import Database
 
@@ -334,3 +335,30 @@ async def test_parallel_refreshes_over_http(api: Api) -> None:
     assert used.status_code == 200
     sibling = await api.client.post(REFRESH, headers=bearer(children[6]))
     assert sibling.json() == {"message": "token theft detected"}
+
+
+async def test_failed_claim_validation_is_403_with_the_reasons(api: Api) -> None:
+    email_verified = BooleanClaim("st-ev")
+    api.use_claim_validators([email_verified.has_value(True)])
+    unverified = await api.create_session(
+        access_token_payload={"st-ev": email_verified.entry(False, api.clock.now)}
+    )
+    response = await api.client.get(PROTECTED, headers=bearer(unverified.access.token))
+    assert response.status_code == 403
+    body = response.json()
+    assert body["message"] == "invalid claim"
+    assert body["claimValidationErrors"] == [
+        {
+            "id": "st-ev",
+            "reason": {"message": "wrong value", "expectedValue": True, "actualValue": False},
+        }
+    ]
+    verified = await api.create_session(
+        access_token_payload={"st-ev": email_verified.entry(True, api.clock.now)}
+    )
+    assert (
+        await api.client.get(PROTECTED, headers=bearer(verified.access.token))
+    ).status_code == 200
+    # Sign-out ignores claims: an unverified user can still leave.
+    out = await api.client.post(SIGNOUT, headers=bearer(unverified.access.token))
+    assert out.status_code == 200

@@ -14,6 +14,7 @@ from tokenward.core import refresh_token as rt
 from tokenward.core.encoding import b64url_decode
 from tokenward.core.errors import ProtectedClaimError
 from tokenward.service.errors import TokenTheftDetected, TryRefreshToken, Unauthorised
+from tokenward.service.maintenance import cleanup
 from tokenward.service.sessions import SessionService
 from tokenward.service.signing_keys import KeyRing
 from tokenward.store import Stores
@@ -229,7 +230,7 @@ async def test_payload_merge_and_database_check(sessions: SessionService, stores
 
 
 async def test_session_data_listing_and_revocation(
-    sessions: SessionService, clock: FakeClock
+    sessions: SessionService, stores: Stores, clock: FakeClock
 ) -> None:
     one = await sessions.create("u", session_data={"cart": [1]})
     two = await sessions.create("u")
@@ -244,8 +245,9 @@ async def test_session_data_listing_and_revocation(
     assert await sessions.revoke_all_for_user("u") == [h2]
     assert await sessions.handles_for_user("u") == []
     clock.advance(ms=REFRESH_MS)
-    assert await sessions.cleanup() == 1
-    assert await sessions.info(other.access.claims.session_handle) is None
+    report = await cleanup(stores, sessions.keys, clock)
+    assert report.sessions == 1
+    assert await stores.sessions.get(other.access.claims.session_handle) is None
 
 
 async def test_tenant_sessions_carry_the_tenant_in_the_handle(sessions: SessionService) -> None:
@@ -312,6 +314,21 @@ async def test_keys_rotate_and_old_tokens_still_verify(stores: Stores, clock: Fa
 
 def sessions_keys(sessions: SessionService) -> KeyRing:
     return sessions.keys
+
+
+async def test_cleanup_retires_keys_nothing_live_was_signed_with(
+    sessions: SessionService, stores: Stores, clock: FakeClock
+) -> None:
+    await sessions.create("u")
+    clock.advance(ms=ROTATION_MS)
+    await sessions.create("u")
+    assert len(await stores.signing_keys.all()) == 2
+    assert (await cleanup(stores, sessions.keys, clock)).signing_keys == 0
+    clock.advance(ms=3 * ACCESS_MS)
+    await sessions.create("u")
+    report = await cleanup(stores, sessions.keys, clock)
+    assert report.signing_keys == 1
+    assert len(await stores.signing_keys.all()) == 1
 
 
 async def test_a_key_made_by_another_instance_is_picked_up(

@@ -5,19 +5,22 @@ It adds one protected route, the way an embedding app would: ``GET|POST /test/se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tests.support.clock import FakeClock
 from tokenward.config import load_settings
 from tokenward.core import front_token
+from tokenward.core.claims import ClaimValidator
 from tokenward.http.app import create_app
 from tokenward.http.session_guard import SessionOptions, require_session, send_updates
 from tokenward.http.state import Runtime, runtime
@@ -40,8 +43,16 @@ async def protected(request: Request) -> Response:
 @dataclass
 class Api:
     client: httpx.AsyncClient
-    runtime: Runtime
+    app: Starlette
     clock: FakeClock
+
+    @property
+    def runtime(self) -> Runtime:
+        return runtime_of(self.app)
+
+    def use_claim_validators(self, validators: Sequence[ClaimValidator]) -> None:
+        """Set the app's global claim validators, as an embedding app would."""
+        self.app.state.runtime = dataclasses.replace(self.runtime, claim_validators=validators)
 
     async def create_session(self, user_id: str = "user-1", **kwargs: Any) -> IssuedTokens:
         return await self.runtime.services.sessions.create(user_id, **kwargs)
@@ -57,7 +68,13 @@ async def running_api(database_url: str, **settings: Any) -> AsyncIterator[Api]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=API) as client:
-            yield Api(client, app.state.runtime, clock)
+            yield Api(client, app, clock)
+
+
+def runtime_of(app: Starlette) -> Runtime:
+    value = app.state.runtime
+    assert isinstance(value, Runtime)
+    return value
 
 
 def set_cookies(response: httpx.Response) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tokenward.cli import config_show, migrate, serve
+from tokenward.cli import config_show, keys, migrate, serve, sessions
 
 app = typer.Typer(
     name="tokenward",
@@ -16,6 +16,8 @@ app = typer.Typer(
 app.command("serve")(serve.command)
 app.command("migrate")(migrate.command)
 app.add_typer(config_show.app, name="config")
+app.add_typer(keys.app, name="keys")
+app.add_typer(sessions.app, name="sessions")
 
 
 def main() -> None:

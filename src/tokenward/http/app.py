@@ -70,7 +70,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 clock=used_clock,
             )
             cleaner = asyncio.create_task(
-                cleanup_forever(services, stores, settings.session_cleanup_interval)
+                cleanup_forever(
+                    stores, services.keys, used_clock, settings.session_cleanup_interval
+                )
             )
             yield
         finally:

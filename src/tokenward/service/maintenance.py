@@ -6,7 +6,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from tokenward.service.setup import Services
+from tokenward.service.clock import Clock
+from tokenward.service.signing_keys import KeyRing
 from tokenward.store import Stores
 from tokenward.store.errors import StoreUnavailable
 
@@ -20,21 +21,24 @@ class CleanupReport:
     signing_keys: int
 
 
-async def cleanup(services: Services, stores: Stores) -> CleanupReport:
-    now = services.sessions.clock.now_ms()
-    sessions = await services.sessions.cleanup()
+async def cleanup(stores: Stores, keys: KeyRing, clock: Clock) -> CleanupReport:
+    now = clock.now_ms()
+    sessions = await stores.sessions.delete_expired(now)
     tokens = await stores.one_time_tokens.delete_expired(now)
-    retired = services.keys.retired_before()
-    keys = 0 if retired is None else await stores.signing_keys.delete_created_before(retired)
-    return CleanupReport(sessions, tokens, keys)
+    await keys.reload()
+    retired = keys.retired_before()
+    removed_keys = 0
+    if retired is not None:
+        removed_keys = await stores.signing_keys.delete_created_before(retired)
+    return CleanupReport(sessions, tokens, removed_keys)
 
 
-async def cleanup_forever(services: Services, stores: Stores, interval_s: int) -> None:
+async def cleanup_forever(stores: Stores, keys: KeyRing, clock: Clock, interval_s: int) -> None:
     """Run ``cleanup`` every ``interval_s`` seconds; a database outage only skips a round."""
     while True:
         await asyncio.sleep(interval_s)
         try:
-            report = await cleanup(services, stores)
+            report = await cleanup(stores, keys, clock)
         except StoreUnavailable:
             log.warning("cleanup skipped: database unavailable")
             continue

@@ -120,10 +120,6 @@ class SessionService:
     def keys(self) -> KeyRing:
         return self._keys
 
-    @property
-    def clock(self) -> Clock:
-        return self._clock
-
     # --- create -------------------------------------------------------------------------------
 
     async def create(
@@ -355,10 +351,6 @@ class SessionService:
             user_claims=merged,
         )
         return _access(updated, access_token.mint(updated, kid, key))
-
-    async def cleanup(self) -> int:
-        """Delete expired sessions; return how many."""
-        return await self._store.delete_expired(self._clock.now_ms())
 
     # --- helpers ------------------------------------------------------------------------------
 
