@@ -14,7 +14,7 @@ from tests.support.postgres import PostgresServer
 from tests.support.server import ServeProcess
 from tokenward.config import load_settings
 from tokenward.service.clock import SystemClock
-from tokenward.service.sessions import IssuedTokens
+from tokenward.service.session_types import IssuedTokens
 from tokenward.service.setup import open_services
 from tokenward.store import Stores
 

@@ -24,7 +24,7 @@ from tokenward.core.claims import ClaimValidator
 from tokenward.http.app import create_app
 from tokenward.http.session_guard import SessionOptions, require_session, send_updates
 from tokenward.http.state import Runtime, runtime
-from tokenward.service.sessions import IssuedTokens
+from tokenward.service.session_types import IssuedTokens
 
 API = "http://localhost:3567"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tokenward.core import refresh_token
 from tokenward.service.clock import Clock
-from tokenward.service.sessions import SessionPolicy, SessionService
+from tokenward.service.session_types import SessionPolicy
+from tokenward.service.sessions import SessionService
 from tokenward.service.signing_keys import KeyRing
 from tokenward.store import Stores
 

@@ -22,7 +22,7 @@ from tokenward.http.transport import (
     PresentedToken,
 )
 from tokenward.service.errors import InvalidClaims, TryRefreshToken, Unauthorised
-from tokenward.service.sessions import VerifiedSession
+from tokenward.service.session_types import VerifiedSession
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

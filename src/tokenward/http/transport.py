@@ -20,7 +20,7 @@ from tokenward.config import Settings
 from tokenward.core import front_token
 from tokenward.core.cookie_policy import AntiCsrfMode, SameSite
 from tokenward.service.clock import Clock
-from tokenward.service.sessions import AccessToken, IssuedTokens
+from tokenward.service.session_types import AccessToken, IssuedTokens
 
 ACCESS_COOKIE = "sAccessToken"
 REFRESH_COOKIE = "sRefreshToken"

@@ -9,12 +9,12 @@ made again, so parallel refreshes with one token never report theft and never pr
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from tokenward.core import access_token, front_token
+from tokenward.core import access_token
 from tokenward.core import refresh_token as rt
 from tokenward.core.access_token import AccessTokenClaims
 from tokenward.core.encoding import constant_time_equal
@@ -28,77 +28,21 @@ from tokenward.service.errors import (
     TryRefreshToken,
     Unauthorised,
 )
+from tokenward.service.session_types import (
+    AccessToken,
+    IssuedTokens,
+    SessionInfo,
+    SessionPolicy,
+    VerifiedSession,
+    access_token_from,
+)
 from tokenward.service.signing_keys import KeyRing
-from tokenward.store.ports import JsonObject, SessionRecord, SessionStore
+from tokenward.store.ports import SessionRecord, SessionStore
 
 DEFAULT_TENANT = "public"
 # A lost race on the conditional update means another request moved the lineage on; deciding
 # again settles it. More rounds than this means something is hammering one session.
 MAX_ROTATION_ROUNDS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class SessionPolicy:
-    access_token_validity_ms: int
-    refresh_token_validity_ms: int
-    issuer: str
-    anti_csrf_tokens: bool
-    """Put an anti-CSRF token in tokens (anti-CSRF mode VIA_TOKEN)."""
-
-
-@dataclass(frozen=True, slots=True)
-class AccessToken:
-    token: str
-    claims: AccessTokenClaims
-    front_token: str
-
-    @property
-    def expires_at_ms(self) -> int:
-        return self.claims.expires_at_ms
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedTokens:
-    """What create and refresh hand to the transport."""
-
-    access: AccessToken
-    refresh_token: str
-    refresh_expires_at_ms: int
-    anti_csrf_token: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedSession:
-    claims: AccessTokenClaims
-    access_token: str
-    new_access_token: AccessToken | None = None
-    """Set when verification issued a replacement (a promoted refresh token, or a payload that
-    changed in the database); the transport must send it with the response."""
-
-    @property
-    def session_handle(self) -> str:
-        return self.claims.session_handle
-
-    @property
-    def user_id(self) -> str:
-        return self.claims.user_id
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        current = self.new_access_token.claims if self.new_access_token else self.claims
-        return access_token.build_payload(current)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    session_handle: str
-    user_id: str
-    recipe_user_id: str
-    tenant_id: str
-    session_data: JsonObject
-    access_token_payload: JsonObject
-    created_at_ms: int
-    expires_at_ms: int
 
 
 class SessionService:
@@ -171,12 +115,10 @@ class SessionService:
         """Check an access token. Without a parent hash and without ``check_database`` this does
         no I/O; otherwise it consults (and may promote) the session row."""
         claims = await self._parse(token)
-        if check_anti_csrf_token and self._policy.anti_csrf_tokens:
-            expected = claims.anti_csrf_token
-            if expected is None or anti_csrf_token is None:
-                raise TryRefreshToken("anti-csrf token missing")
-            if not constant_time_equal(expected, anti_csrf_token):
-                raise TryRefreshToken("anti-csrf token does not match")
+        if check_anti_csrf_token and not self._anti_csrf_ok(
+            claims.anti_csrf_token, anti_csrf_token
+        ):
+            raise TryRefreshToken("anti-csrf token missing or not matching")
         if claims.parent_refresh_token_hash1 is None and not check_database:
             return VerifiedSession(claims, token)
         return await self._verify_with_database(claims, token, check_database=check_database)
@@ -238,14 +180,10 @@ class SessionService:
             sealed = rt.open(self._refresh_key, token)
         except InvalidRefreshToken:
             raise Unauthorised("refresh token is not valid", clear_tokens=True) from None
-        if check_anti_csrf_token and self._policy.anti_csrf_tokens:
-            expected = sealed.anti_csrf_token
-            if (
-                expected is None
-                or anti_csrf_token is None
-                or not constant_time_equal(expected, anti_csrf_token)
-            ):
-                raise Unauthorised("anti-csrf token missing or not matching", clear_tokens=True)
+        if check_anti_csrf_token and not self._anti_csrf_ok(
+            sealed.anti_csrf_token, anti_csrf_token
+        ):
+            raise Unauthorised("anti-csrf token missing or not matching", clear_tokens=True)
         presented_hash1 = rt.hash1(token)
         for _ in range(MAX_ROTATION_ROUNDS):
             now = self._clock.now_ms()
@@ -337,22 +275,23 @@ class SessionService:
         if claims.session_handle != session_handle:
             raise Unauthorised("access token belongs to another session", clear_tokens=False)
         kid, key = await self._keys.signing_key()
-        updated = AccessTokenClaims(
-            user_id=claims.user_id,
-            recipe_user_id=claims.recipe_user_id,
-            tenant_id=claims.tenant_id,
-            session_handle=claims.session_handle,
-            refresh_token_hash1=claims.refresh_token_hash1,
-            parent_refresh_token_hash1=claims.parent_refresh_token_hash1,
-            anti_csrf_token=claims.anti_csrf_token,
+        # Same lineage and expiry: a payload change must not extend the token's life.
+        updated = dataclasses.replace(
+            claims,
             issued_at_s=access_token.to_seconds(now),
-            expires_at_s=claims.expires_at_s,
             issuer=self._policy.issuer,
             user_claims=merged,
         )
-        return _access(updated, access_token.mint(updated, kid, key))
+        return access_token_from(updated, access_token.mint(updated, kid, key))
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _anti_csrf_ok(self, expected: str | None, presented: str | None) -> bool:
+        if not self._policy.anti_csrf_tokens:
+            return True
+        if expected is None or presented is None:
+            return False
+        return constant_time_equal(expected, presented)
 
     async def _promote(
         self, session_handle: str, expected_hash2: str, new_hash2: str | None, now: int
@@ -395,14 +334,7 @@ class SessionService:
             issuer=self._policy.issuer,
             user_claims=record.jwt_payload,
         )
-        return _access(claims, access_token.mint(claims, kid, key))
-
-
-def _access(claims: AccessTokenClaims, token: str) -> AccessToken:
-    payload = access_token.build_payload(claims)
-    return AccessToken(
-        token, claims, front_token.encode(claims.user_id, claims.expires_at_ms, payload)
-    )
+        return access_token_from(claims, access_token.mint(claims, kid, key))
 
 
 def _with_issuer(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from tokenward.core import refresh_token
 from tokenward.core.cookie_policy import AntiCsrfMode
 from tokenward.core.encoding import b64url_decode, b64url_encode
 from tokenward.service.clock import Clock
-from tokenward.service.sessions import SessionPolicy, SessionService
+from tokenward.service.session_types import SessionPolicy
+from tokenward.service.sessions import SessionService
 from tokenward.service.signing_keys import KeyRing
 from tokenward.store import Stores
 
