@@ -133,6 +133,47 @@ class Settings(BaseSettings):
         description="Seconds between removals of expired sessions by `tokenward serve`.",
     )
 
+    app_name: str = Field(
+        default="tokenward", min_length=1, max_length=100, description="Name shown in emails."
+    )
+    website_base_path: str = Field(
+        default="/auth", description="Path of the login pages on the website (used in email links)."
+    )
+    password_min_length: int = Field(
+        default=8, ge=8, le=64, description="Shortest password accepted at sign-up and reset."
+    )
+    password_max_length: int = Field(
+        default=256,
+        ge=64,
+        le=4096,
+        description="Longest password accepted (longer ones are refused before hashing).",
+    )
+    password_hash_memory_kib: int = Field(
+        default=19456, ge=7168, description="Argon2id memory cost in KiB (OWASP: 19 MiB)."
+    )
+    password_hash_time_cost: int = Field(default=2, ge=1, le=20, description="Argon2id passes.")
+    password_hash_parallelism: int = Field(default=1, ge=1, le=16, description="Argon2id lanes.")
+    password_hashing_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Threads that hash passwords concurrently. Default: the number of CPUs.",
+    )
+    email_verification: Literal["OFF", "OPTIONAL", "REQUIRED"] = Field(
+        default="OPTIONAL",
+        description="OFF: no st-ev claim. OPTIONAL: the claim is kept, not enforced. REQUIRED: "
+        "sessions of unverified users fail claim validation (403).",
+    )
+    email_verification_token_validity: int = Field(
+        default=86_400, ge=60, description="Seconds an email-verification link stays valid."
+    )
+    password_reset_token_validity: int = Field(
+        default=3600, ge=60, description="Seconds a password-reset link stays valid."
+    )
+    password_reset_revokes_sessions: bool = Field(
+        default=True, description="Sign the user out everywhere when their password is reset."
+    )
+
     email_backend: EmailBackend = Field(
         default=EmailBackend.CONSOLE,
         description="`console` prints emails to the log; `smtp` sends them.",
@@ -143,6 +184,11 @@ class Settings(BaseSettings):
         default=None, description="SMTP user name, if the server wants one."
     )
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (upgrade after connecting), tls (implicit TLS, port 465), or none.",
+    )
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120, description="SMTP timeout in seconds.")
     smtp_from: str = Field(
         default="tokenward <no-reply@localhost>", description="From address of emails."
     )
@@ -173,7 +219,7 @@ class Settings(BaseSettings):
     def _website_domain(cls, value: str | None) -> str | None:
         return None if value is None else _origin(value)
 
-    @field_validator("api_base_path")
+    @field_validator("api_base_path", "website_base_path")
     @classmethod
     def _base_path(cls, value: str) -> str:
         path = "/" + value.strip().strip("/")
@@ -211,6 +257,11 @@ class Settings(BaseSettings):
                 "refresh_token_validity (TOKENWARD_REFRESH_TOKEN_VALIDITY): must be greater than "
                 f"access_token_validity ({self.refresh_token_validity} <= "
                 f"{self.access_token_validity})"
+            )
+        if self.password_max_length < self.password_min_length:
+            raise ValueError(
+                "password_max_length (TOKENWARD_PASSWORD_MAX_LENGTH): must not be below "
+                "password_min_length"
             )
         if self.session_expired_status_code == self.invalid_claim_status_code:
             raise ValueError(
