@@ -269,3 +269,80 @@ async def test_email_verification(stores: Stores) -> None:
     assert not await verification.is_verified("u1", "b@example.com")
     await verification.unmark_verified("u1", "a@example.com")
     assert not await verification.is_verified("u1", "a@example.com")
+
+
+# --- atomic use of single-use tokens -----------------------------------------------------------
+
+
+def purpose_token(
+    token_hash: str, purpose: str, *, user: str = "u1", email: str = "a@example.com"
+) -> OneTimeTokenRecord:
+    return OneTimeTokenRecord(
+        token_hash=token_hash,
+        purpose=purpose,
+        tenant_id="public",
+        user_id=user,
+        email=email,
+        created_at=NOW,
+        expires_at=NOW + 1000,
+    )
+
+
+async def test_peek_does_not_consume(stores: Stores) -> None:
+    await stores.one_time_tokens.add(one_time())
+    assert await stores.one_time_tokens.peek(H1, purpose="password_reset", now=NOW) is not None
+    assert await stores.one_time_tokens.peek(H1, purpose="password_reset", now=NOW + 1000) is None
+    assert await stores.one_time_tokens.consume(H1, purpose="password_reset", now=NOW) is not None
+
+
+async def test_reset_password_consumes_the_token_and_sets_the_hash(stores: Stores) -> None:
+    await stores.users.create_email_password_user(
+        user_id="u1", tenant_id="public", email="a@example.com", password_hash="old", now=NOW
+    )
+    await stores.one_time_tokens.add(purpose_token(H1, "password_reset"))
+    await stores.one_time_tokens.add(purpose_token(H2, "password_reset"))
+    used = await stores.password_reset.reset_password(H1, now=NOW, password_hash="new")
+    assert used is not None and used.user_id == "u1"
+    method = await stores.users.find_email_password("public", "a@example.com")
+    assert method is not None and method.password_hash == "new"
+    assert await stores.one_time_tokens.peek(H2, purpose="password_reset", now=NOW) is None
+    assert await stores.password_reset.reset_password(H1, now=NOW, password_hash="x") is None
+
+
+async def test_reset_token_for_a_changed_email_changes_nothing(stores: Stores) -> None:
+    await stores.users.create_email_password_user(
+        user_id="u1", tenant_id="public", email="a@example.com", password_hash="old", now=NOW
+    )
+    await stores.one_time_tokens.add(purpose_token(H1, "password_reset", email="old@example.com"))
+    assert await stores.password_reset.reset_password(H1, now=NOW, password_hash="new") is None
+    method = await stores.users.find_email_password("public", "a@example.com")
+    assert method is not None and method.password_hash == "old"
+
+
+async def test_parallel_resets_with_one_token_succeed_once(stores: Stores) -> None:
+    await stores.users.create_email_password_user(
+        user_id="u1", tenant_id="public", email="a@example.com", password_hash="old", now=NOW
+    )
+    await stores.one_time_tokens.add(purpose_token(H1, "password_reset"))
+    results = await asyncio.gather(
+        *(
+            stores.password_reset.reset_password(H1, now=NOW, password_hash=f"h{i}")
+            for i in range(20)
+        )
+    )
+    winners = [i for i, r in enumerate(results) if r is not None]
+    assert len(winners) == 1
+    method = await stores.users.find_email_password("public", "a@example.com")
+    assert method is not None and method.password_hash == f"h{winners[0]}"
+
+
+async def test_verify_email_with_a_token(stores: Stores) -> None:
+    await stores.one_time_tokens.add(purpose_token(H1, "email_verification"))
+    await stores.one_time_tokens.add(purpose_token(H2, "email_verification"))
+    results = await asyncio.gather(
+        *(stores.email_verification.verify_with_token(H1, now=NOW) for _ in range(10))
+    )
+    assert sum(r is not None for r in results) == 1
+    assert await stores.email_verification.is_verified("u1", "a@example.com")
+    assert await stores.one_time_tokens.peek(H2, purpose="email_verification", now=NOW) is None
+    assert await stores.email_verification.verify_with_token(H3, now=NOW) is None

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokenward.store.database import Database
+from tokenward.store.email_verification import SqlEmailVerificationStore
 from tokenward.store.one_time_tokens import SqlOneTimeTokenStore
 from tokenward.store.ports import (
     EmailVerificationStore,
     OneTimeTokenStore,
+    PasswordResetStore,
     SecretStore,
     SessionStore,
     SigningKeyStore,
@@ -16,7 +18,7 @@ from tokenward.store.ports import (
 )
 from tokenward.store.sessions import SqlSessionStore
 from tokenward.store.signing_keys import SqlSecretStore, SqlSigningKeyStore
-from tokenward.store.users import SqlEmailVerificationStore, SqlUserStore
+from tokenward.store.users import SqlPasswordResetStore, SqlUserStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class Stores:
     one_time_tokens: OneTimeTokenStore
     users: UserStore
     email_verification: EmailVerificationStore
+    password_reset: PasswordResetStore
 
     @classmethod
     def open(cls, database_url: str) -> Stores:
@@ -42,6 +45,7 @@ class Stores:
             one_time_tokens=SqlOneTimeTokenStore(db),
             users=SqlUserStore(db),
             email_verification=SqlEmailVerificationStore(db),
+            password_reset=SqlPasswordResetStore(db),
         )
 
     async def close(self) -> None:

@@ -2,11 +2,58 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, insert
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.store.database import Database
 from tokenward.store.ports import OneTimeTokenRecord
 from tokenward.store.schema import one_time_tokens
+
+
+def _usable(token_hash: str, purpose: str, now: int) -> ColumnElement[bool]:
+    return and_(
+        one_time_tokens.c.token_hash == token_hash,
+        one_time_tokens.c.purpose == purpose,
+        one_time_tokens.c.expires_at > now,
+    )
+
+
+def _record(row: Any) -> OneTimeTokenRecord:
+    return OneTimeTokenRecord(
+        token_hash=row.token_hash,
+        purpose=row.purpose,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        email=row.email,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+async def consume_token(
+    conn: AsyncConnection, token_hash: str, *, purpose: str, now: int
+) -> OneTimeTokenRecord | None:
+    """DELETE … RETURNING inside the caller's transaction: whoever deletes the row first gets
+    it, so a token is used at most once however many requests race for it."""
+    result = await conn.execute(
+        delete(one_time_tokens)
+        .where(_usable(token_hash, purpose, now))
+        .returning(*one_time_tokens.c)
+    )
+    row = result.first()
+    return None if row is None else _record(row)
+
+
+async def delete_tokens(
+    conn: AsyncConnection, purpose: str, user_id: str, email: str | None = None
+) -> int:
+    condition = and_(one_time_tokens.c.purpose == purpose, one_time_tokens.c.user_id == user_id)
+    if email is not None:
+        condition = and_(condition, one_time_tokens.c.email == email)
+    result = await conn.execute(delete(one_time_tokens).where(condition))
+    return result.rowcount
 
 
 class SqlOneTimeTokenStore:
@@ -30,40 +77,20 @@ class SqlOneTimeTokenStore:
     async def consume(
         self, token_hash: str, *, purpose: str, now: int
     ) -> OneTimeTokenRecord | None:
-        # One DELETE … RETURNING: the row goes to exactly one caller, whoever deletes it first.
         async with self._db.write() as conn:
+            return await consume_token(conn, token_hash, purpose=purpose, now=now)
+
+    async def peek(self, token_hash: str, *, purpose: str, now: int) -> OneTimeTokenRecord | None:
+        async with self._db.read() as conn:
             result = await conn.execute(
-                delete(one_time_tokens)
-                .where(
-                    and_(
-                        one_time_tokens.c.token_hash == token_hash,
-                        one_time_tokens.c.purpose == purpose,
-                        one_time_tokens.c.expires_at > now,
-                    )
-                )
-                .returning(*one_time_tokens.c)
+                select(one_time_tokens).where(_usable(token_hash, purpose, now))
             )
             row = result.first()
-        if row is None:
-            return None
-        return OneTimeTokenRecord(
-            token_hash=row.token_hash,
-            purpose=row.purpose,
-            tenant_id=row.tenant_id,
-            user_id=row.user_id,
-            email=row.email,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-        )
+        return None if row is None else _record(row)
 
     async def delete_for_user(self, purpose: str, user_id: str) -> int:
         async with self._db.write() as conn:
-            result = await conn.execute(
-                delete(one_time_tokens).where(
-                    and_(one_time_tokens.c.purpose == purpose, one_time_tokens.c.user_id == user_id)
-                )
-            )
-        return result.rowcount
+            return await delete_tokens(conn, purpose, user_id)
 
     async def delete_expired(self, now: int) -> int:
         async with self._db.write() as conn:

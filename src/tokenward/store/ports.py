@@ -116,9 +116,24 @@ class OneTimeTokenStore(Protocol):
         two concurrent calls with one token, at most one gets it."""
         ...
 
+    async def peek(self, token_hash: str, *, purpose: str, now: int) -> OneTimeTokenRecord | None:
+        """The token if it exists, has this purpose and has not expired (nothing consumed)."""
+        ...
+
     async def delete_for_user(self, purpose: str, user_id: str) -> int: ...
 
     async def delete_expired(self, now: int) -> int: ...
+
+
+class PasswordResetStore(Protocol):
+    async def reset_password(
+        self, token_hash: str, *, now: int, password_hash: str
+    ) -> OneTimeTokenRecord | None:
+        """In one transaction: consume the reset token and, if the user still has that email,
+        set the new password hash and drop the user's other reset tokens. Returns the token,
+        or None when it was unknown, expired, already used, or the email no longer matches.
+        Of two concurrent calls with one token, at most one succeeds."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +182,12 @@ class UserStore(Protocol):
 
 class EmailVerificationStore(Protocol):
     async def mark_verified(self, user_id: str, email: str, *, now: int) -> None: ...
+
+    async def verify_with_token(self, token_hash: str, *, now: int) -> OneTimeTokenRecord | None:
+        """In one transaction: consume an email-verification token, mark its (user, email)
+        verified and drop that pair's other verification tokens. None if the token is unknown,
+        expired or already used."""
+        ...
 
     async def unmark_verified(self, user_id: str, email: str) -> None: ...
 

@@ -9,9 +9,11 @@ from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tokenward.store.database import Database
+from tokenward.store.one_time_tokens import consume_token, delete_tokens
 from tokenward.store.ports import (
     EmailAlreadyExists,
     LoginMethodRecord,
+    OneTimeTokenRecord,
     UnknownTenant,
     UserRecord,
 )
@@ -20,11 +22,10 @@ from tokenward.store.schema import (
     login_methods,
     tenants,
     users,
-    verified_emails,
 )
-from tokenward.store.sql import insert_ignoring_conflicts
 
 EP_RECIPE_ID = "emailpassword"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a token purpose
 
 _METHOD_COLUMNS = (*login_methods.c, login_method_tenants.c.tenant_id)
 
@@ -164,31 +165,29 @@ class SqlUserStore:
         return result.rowcount == 1
 
 
-class SqlEmailVerificationStore:
+class SqlPasswordResetStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def mark_verified(self, user_id: str, email: str, *, now: int) -> None:
+    async def reset_password(
+        self, token_hash: str, *, now: int, password_hash: str
+    ) -> OneTimeTokenRecord | None:
         async with self._db.write() as conn:
-            await conn.execute(
-                insert_ignoring_conflicts(self._db.dialect, verified_emails).values(
-                    user_id=user_id, email=email, verified_at=now
+            token = await consume_token(conn, token_hash, purpose=PASSWORD_RESET, now=now)
+            if token is None:
+                return None
+            updated = await conn.execute(
+                update(login_methods)
+                .where(
+                    and_(
+                        login_methods.c.recipe_user_id == token.user_id,
+                        login_methods.c.recipe_id == EP_RECIPE_ID,
+                        login_methods.c.email == token.email,
+                    )
                 )
+                .values(password_hash=password_hash)
             )
-
-    async def unmark_verified(self, user_id: str, email: str) -> None:
-        async with self._db.write() as conn:
-            await conn.execute(
-                delete(verified_emails).where(
-                    and_(verified_emails.c.user_id == user_id, verified_emails.c.email == email)
-                )
-            )
-
-    async def is_verified(self, user_id: str, email: str) -> bool:
-        async with self._db.read() as conn:
-            result = await conn.execute(
-                select(verified_emails.c.user_id).where(
-                    and_(verified_emails.c.user_id == user_id, verified_emails.c.email == email)
-                )
-            )
-            return result.first() is not None
+            if updated.rowcount != 1:
+                return None  # the account changed its email or is gone; the token is spent
+            await delete_tokens(conn, PASSWORD_RESET, token.user_id)
+        return token

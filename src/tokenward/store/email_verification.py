@@ -1,0 +1,56 @@
+"""Verified emails in SQL, and the atomic use of email-verification tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, select
+
+from tokenward.store.database import Database
+from tokenward.store.one_time_tokens import consume_token, delete_tokens
+from tokenward.store.ports import OneTimeTokenRecord
+from tokenward.store.schema import verified_emails
+from tokenward.store.sql import insert_ignoring_conflicts
+
+EMAIL_VERIFICATION = "email_verification"
+
+
+class SqlEmailVerificationStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def mark_verified(self, user_id: str, email: str, *, now: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                insert_ignoring_conflicts(self._db.dialect, verified_emails).values(
+                    user_id=user_id, email=email, verified_at=now
+                )
+            )
+
+    async def verify_with_token(self, token_hash: str, *, now: int) -> OneTimeTokenRecord | None:
+        async with self._db.write() as conn:
+            token = await consume_token(conn, token_hash, purpose=EMAIL_VERIFICATION, now=now)
+            if token is None:
+                return None
+            await conn.execute(
+                insert_ignoring_conflicts(self._db.dialect, verified_emails).values(
+                    user_id=token.user_id, email=token.email, verified_at=now
+                )
+            )
+            await delete_tokens(conn, EMAIL_VERIFICATION, token.user_id, token.email)
+        return token
+
+    async def unmark_verified(self, user_id: str, email: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                delete(verified_emails).where(
+                    and_(verified_emails.c.user_id == user_id, verified_emails.c.email == email)
+                )
+            )
+
+    async def is_verified(self, user_id: str, email: str) -> bool:
+        async with self._db.read() as conn:
+            result = await conn.execute(
+                select(verified_emails.c.user_id).where(
+                    and_(verified_emails.c.user_id == user_id, verified_emails.c.email == email)
+                )
+            )
+            return result.first() is not None
