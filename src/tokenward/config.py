@@ -176,7 +176,7 @@ class Settings(BaseSettings):
 
     email_backend: EmailBackend = Field(
         default=EmailBackend.CONSOLE,
-        description="`console` prints emails to the log; `smtp` sends them.",
+        description="`console` prints emails to standard output (development); `smtp` sends them.",
     )
     smtp_host: str | None = Field(default=None, description="SMTP server host (smtp backend).")
     smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
