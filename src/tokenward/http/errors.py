@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
 from tokenward.core.errors import ProtectedClaimError
+from tokenward.http.requests import BadRequest
 from tokenward.http.state import runtime
 from tokenward.service.errors import (
     InvalidClaims,
@@ -18,6 +19,7 @@ from tokenward.service.errors import (
     Unauthorised,
 )
 from tokenward.store.errors import StoreUnavailable
+from tokenward.store.ports import UnknownTenant
 
 log = logging.getLogger("tokenward.http")
 
@@ -71,8 +73,13 @@ async def invalid_claims(request: Request, exc: Exception) -> Response:
     )
 
 
-async def bad_payload(request: Request, exc: Exception) -> Response:
+async def bad_request(request: Request, exc: Exception) -> Response:
+    """Malformed input: the message is ours (never a parser's or a driver's text)."""
     return JSONResponse({"message": str(exc)}, status_code=400)
+
+
+async def unknown_tenant(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"message": "Unknown tenant"}, status_code=400)
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:
@@ -87,6 +94,8 @@ HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     Unauthorised: unauthorised,
     TokenTheftDetected: token_theft,
     InvalidClaims: invalid_claims,
-    ProtectedClaimError: bad_payload,
+    ProtectedClaimError: bad_request,
+    BadRequest: bad_request,
+    UnknownTenant: unknown_tenant,
     Exception: unexpected,
 }

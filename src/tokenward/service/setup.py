@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from tokenward.config import Settings
 from tokenward.core import refresh_token
 from tokenward.core.cookie_policy import AntiCsrfMode
 from tokenward.core.encoding import b64url_decode, b64url_encode
+from tokenward.core.password_policy import default_validators
 from tokenward.service.clock import Clock
+from tokenward.service.email_delivery import EmailSender, sender_from_settings
+from tokenward.service.email_password import EmailPasswordAccounts, PasswordRules
+from tokenward.service.email_templates import reset_link, verification_link
+from tokenward.service.email_verification import EmailVerification, Mode
+from tokenward.service.password_hashing import PasswordHasher
+from tokenward.service.password_reset import PasswordReset
 from tokenward.service.session_types import SessionPolicy
 from tokenward.service.sessions import SessionService
 from tokenward.service.signing_keys import KeyRing
@@ -21,6 +29,13 @@ REFRESH_KEY_SECRET = "refresh_token_key"  # noqa: S105 - the name of a stored se
 class Services:
     sessions: SessionService
     keys: KeyRing
+    hasher: PasswordHasher
+    accounts: EmailPasswordAccounts
+    password_reset: PasswordReset
+    email_verification: EmailVerification
+
+    def close(self) -> None:
+        self.hasher.close()
 
 
 def key_ring(settings: Settings, stores: Stores, clock: Clock) -> KeyRing:
@@ -32,9 +47,11 @@ def key_ring(settings: Settings, stores: Stores, clock: Clock) -> KeyRing:
     )
 
 
-async def open_services(settings: Settings, stores: Stores, clock: Clock) -> Services:
+async def open_services(
+    settings: Settings, stores: Stores, clock: Clock, *, sender: EmailSender | None = None
+) -> Services:
     """Load the keys (making the first signing key if there is none) and the refresh-token
-    sealing key (made once per deployment, shared by every instance)."""
+    sealing key (made once per deployment, shared by every instance), and build the flows."""
     keys = key_ring(settings, stores, clock)
     await keys.reload()
     await keys.signing_key()
@@ -48,4 +65,43 @@ async def open_services(settings: Settings, stores: Stores, clock: Clock) -> Ser
         anti_csrf_tokens=settings.effective_anti_csrf is AntiCsrfMode.VIA_TOKEN,
     )
     sessions = SessionService(stores.sessions, keys, b64url_decode(stored), policy, clock)
-    return Services(sessions=sessions, keys=keys)
+    hasher = PasswordHasher(
+        memory_kib=settings.password_hash_memory_kib,
+        time_cost=settings.password_hash_time_cost,
+        parallelism=settings.password_hash_parallelism,
+        pool_size=settings.password_hashing_pool_size,
+    )
+    mail = sender or sender_from_settings(settings)
+    accounts = EmailPasswordAccounts(
+        stores.users,
+        hasher,
+        PasswordRules(
+            validators=default_validators(
+                settings.password_min_length, settings.password_max_length
+            ),
+            max_length=settings.password_max_length,
+            app_name=settings.app_name,
+        ),
+        clock,
+    )
+    reset = PasswordReset(
+        stores,
+        accounts,
+        sessions,
+        mail,
+        partial(reset_link, settings),
+        app_name=settings.app_name,
+        token_validity_ms=settings.password_reset_token_validity * 1000,
+        revoke_sessions=settings.password_reset_revokes_sessions,
+        clock=clock,
+    )
+    verification = EmailVerification(
+        stores,
+        mail,
+        partial(verification_link, settings),
+        mode=Mode(settings.email_verification),
+        app_name=settings.app_name,
+        token_validity_ms=settings.email_verification_token_validity * 1000,
+        clock=clock,
+    )
+    return Services(sessions, keys, hasher, accounts, reset, verification)

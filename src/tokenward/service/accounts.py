@@ -1,0 +1,28 @@
+"""Outcomes of the account flows that the HTTP layers report as FDI statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    id: str
+    error: str
+
+
+class FieldErrors(Exception):
+    """Form input that breaks a rule (FDI FIELD_ERROR)."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.id}: {e.error}" for e in errors))
+        self.errors = list(errors)
+
+
+class WrongCredentials(Exception):
+    """Unknown email or wrong password; deliberately indistinguishable."""
+
+
+class InvalidToken(Exception):
+    """A reset or verification token that is unknown, expired, used, or for another tenant."""

@@ -1,0 +1,95 @@
+"""Email/password accounts: sign-up, sign-in, and whether an email is taken.
+
+Sign-in never tells an unknown email from a wrong password: both answer WrongCredentials, and the
+unknown-email path spends one password verification too (on a dummy hash), so timing does not
+tell them apart either. Stored hashes weaker than the configured parameters (or imported bcrypt
+hashes) are replaced on the next successful sign-in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tokenward.core.emails import email_error, normalise_email
+from tokenward.core.password_policy import PasswordContext, PasswordValidator, first_error
+from tokenward.service.accounts import FieldError, FieldErrors, WrongCredentials
+from tokenward.service.clock import Clock
+from tokenward.service.password_hashing import PasswordHasher
+from tokenward.store.ports import EmailAlreadyExists, UserRecord, UserStore
+
+EMAIL_EXISTS_MESSAGE = "This email already exists. Please sign in instead."
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordRules:
+    validators: Sequence[PasswordValidator]
+    max_length: int
+    """Checked before anything else on every path, so oversized input never reaches a hash."""
+    app_name: str
+
+
+class EmailPasswordAccounts:
+    def __init__(
+        self, users: UserStore, hasher: PasswordHasher, rules: PasswordRules, clock: Clock
+    ) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._rules = rules
+        self._clock = clock
+
+    def password_error(self, password: str, email: str | None) -> str | None:
+        context = PasswordContext(email=email, app_name=self._rules.app_name)
+        return first_error(password, context, self._rules.validators)
+
+    async def hash_password(self, password: str) -> str:
+        return await self._hasher.hash(password)
+
+    async def sign_up(self, tenant_id: str, email: str, password: str) -> UserRecord:
+        email = normalise_email(email)
+        errors = []
+        if (message := email_error(email)) is not None:
+            errors.append(FieldError("email", message))
+        if (message := self.password_error(password, email)) is not None:
+            errors.append(FieldError("password", message))
+        if errors:
+            raise FieldErrors(errors)
+        if await self._users.find_email_password(tenant_id, email) is not None:
+            raise FieldErrors([FieldError("email", EMAIL_EXISTS_MESSAGE)])
+        password_hash = await self._hasher.hash(password)
+        try:
+            return await self._users.create_email_password_user(
+                user_id=str(uuid.uuid4()),
+                tenant_id=tenant_id,
+                email=email,
+                password_hash=password_hash,
+                now=self._clock.now_ms(),
+            )
+        except EmailAlreadyExists:
+            raise FieldErrors([FieldError("email", EMAIL_EXISTS_MESSAGE)]) from None
+
+    async def sign_in(self, tenant_id: str, email: str, password: str) -> UserRecord:
+        email = normalise_email(email)
+        if (message := email_error(email)) is not None:
+            raise FieldErrors([FieldError("email", message)])
+        if len(password) > self._rules.max_length:
+            raise WrongCredentials
+        method = await self._users.find_email_password(tenant_id, email)
+        if method is None or method.password_hash is None:
+            await self._hasher.verify_dummy(password)
+            raise WrongCredentials
+        if not await self._hasher.verify(method.password_hash, password):
+            raise WrongCredentials
+        if self._hasher.needs_rehash(method.password_hash):
+            await self._users.set_password_hash(
+                method.recipe_user_id, await self._hasher.hash(password)
+            )
+        user = await self._users.get(method.user_id)
+        if user is None:  # deleted between the two reads
+            raise WrongCredentials
+        return user
+
+    async def email_exists(self, tenant_id: str, email: str) -> bool:
+        found = await self._users.find_email_password(tenant_id, normalise_email(email))
+        return found is not None

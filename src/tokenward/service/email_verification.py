@@ -1,0 +1,134 @@
+"""Email verification by emailed link, and the ``st-ev`` claim that carries the result.
+
+The claim sits in the access token as ``{"st-ev": {"v": bool, "t": ms}}`` like SuperTokens';
+in REQUIRED mode the global claim validator refuses sessions whose claim is not true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from tokenward.core.claims import BooleanClaim
+from tokenward.service.accounts import InvalidToken
+from tokenward.service.clock import Clock
+from tokenward.service.email_delivery import EmailSender
+from tokenward.service.email_templates import email_verification_email
+from tokenward.service.tokens import new_link_token, token_hash
+from tokenward.store import Stores
+from tokenward.store.ports import OneTimeTokenRecord, UserRecord
+
+PURPOSE = "email_verification"
+EMAIL_VERIFIED = BooleanClaim("st-ev")
+
+
+class Mode(StrEnum):
+    OFF = "OFF"
+    OPTIONAL = "OPTIONAL"
+    REQUIRED = "REQUIRED"
+
+
+class SendOutcome(StrEnum):
+    SENT = "OK"
+    ALREADY_VERIFIED = "EMAIL_ALREADY_VERIFIED_ERROR"
+
+
+class EmailVerification:
+    def __init__(
+        self,
+        stores: Stores,
+        sender: EmailSender,
+        link: Callable[[str, str], str],
+        *,
+        mode: Mode,
+        app_name: str,
+        token_validity_ms: int,
+        clock: Clock,
+    ) -> None:
+        self._stores = stores
+        self._sender = sender
+        self._link = link
+        self.mode = mode
+        self._app_name = app_name
+        self._validity_ms = token_validity_ms
+        self._clock = clock
+
+    async def verified_login_methods(self, user: UserRecord) -> dict[str, bool]:
+        """recipe user id -> whether that login method's email is verified."""
+        result: dict[str, bool] = {}
+        for method in user.login_methods:
+            result[method.recipe_user_id] = method.email is None or (
+                await self._stores.email_verification.is_verified(
+                    method.recipe_user_id, method.email
+                )
+            )
+        return result
+
+    async def is_verified(self, recipe_user_id: str) -> bool:
+        """A user without an email counts as verified, as in SuperTokens."""
+        email = await self._email_of(recipe_user_id)
+        if email is None:
+            return True
+        return await self._stores.email_verification.is_verified(recipe_user_id, email)
+
+    async def claim_payload(self, recipe_user_id: str) -> dict[str, Any]:
+        """The access-token claims to add at session creation (none when the mode is OFF)."""
+        if self.mode is Mode.OFF:
+            return {}
+        verified = await self.is_verified(recipe_user_id)
+        return {EMAIL_VERIFIED.key: EMAIL_VERIFIED.entry(verified, self._clock.now_ms())}
+
+    async def send_link(self, recipe_user_id: str, tenant_id: str) -> SendOutcome:
+        """Email a verification link. Raises EmailDeliveryError (retryable) on mail failure."""
+        email = await self._email_of(recipe_user_id)
+        if email is None or await self._stores.email_verification.is_verified(
+            recipe_user_id, email
+        ):
+            return SendOutcome.ALREADY_VERIFIED
+        token = new_link_token()
+        now = self._clock.now_ms()
+        await self._stores.one_time_tokens.add(
+            OneTimeTokenRecord(
+                token_hash=token_hash(token),
+                purpose=PURPOSE,
+                tenant_id=tenant_id,
+                user_id=recipe_user_id,
+                email=email,
+                created_at=now,
+                expires_at=now + self._validity_ms,
+            )
+        )
+        await self._sender.send(
+            email_verification_email(
+                email,
+                self._link(token, tenant_id),
+                app_name=self._app_name,
+                valid_for_s=self._validity_ms // 1000,
+            )
+        )
+        return SendOutcome.SENT
+
+    async def verify(self, tenant_id: str, token: str) -> OneTimeTokenRecord:
+        """Use a verification token. Raises InvalidToken."""
+        hashed = token_hash(token)
+        found = await self._stores.one_time_tokens.peek(
+            hashed, purpose=PURPOSE, now=self._clock.now_ms()
+        )
+        if found is None or found.tenant_id != tenant_id:
+            raise InvalidToken
+        used = await self._stores.email_verification.verify_with_token(
+            hashed, now=self._clock.now_ms()
+        )
+        if used is None:
+            raise InvalidToken
+        return used
+
+    async def _email_of(self, recipe_user_id: str) -> str | None:
+        user = await self._stores.users.get(recipe_user_id)
+        if user is None:
+            return None
+        for method in user.login_methods:
+            if method.recipe_user_id == recipe_user_id and method.email is not None:
+                return method.email
+        return None

@@ -1,0 +1,106 @@
+"""Password reset by emailed link.
+
+Asking for a reset answers the same for unknown emails (nothing is sent). The token is random,
+stored hashed, valid for a configured time, and used at most once: it is consumed in the same
+transaction that sets the new password. A reset marks the email verified (the user proved they
+receive mail there) and, by default, signs the user out everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tokenward.core.emails import email_error, normalise_email
+from tokenward.service.accounts import FieldError, FieldErrors, InvalidToken
+from tokenward.service.clock import Clock
+from tokenward.service.email_delivery import EmailSender
+from tokenward.service.email_password import EmailPasswordAccounts
+from tokenward.service.email_templates import password_reset_email
+from tokenward.service.sessions import SessionService
+from tokenward.service.tokens import new_link_token, token_hash
+from tokenward.store import Stores
+from tokenward.store.ports import OneTimeTokenRecord
+
+PURPOSE = "password_reset"
+
+LinkBuilder = Callable[[str, str], str]
+"""(token, tenant id) -> the link to put in the email."""
+
+
+class PasswordReset:
+    def __init__(
+        self,
+        stores: Stores,
+        accounts: EmailPasswordAccounts,
+        sessions: SessionService,
+        sender: EmailSender,
+        link: LinkBuilder,
+        *,
+        app_name: str,
+        token_validity_ms: int,
+        revoke_sessions: bool,
+        clock: Clock,
+    ) -> None:
+        self._stores = stores
+        self._accounts = accounts
+        self._sessions = sessions
+        self._sender = sender
+        self._link = link
+        self._app_name = app_name
+        self._validity_ms = token_validity_ms
+        self._revoke_sessions = revoke_sessions
+        self._clock = clock
+
+    async def send_link(self, tenant_id: str, email: str) -> None:
+        """Email a reset link if the account exists. Raises FieldErrors for a malformed email
+        and EmailDeliveryError (retryable) when the mail cannot be sent."""
+        email = normalise_email(email)
+        if (message := email_error(email)) is not None:
+            raise FieldErrors([FieldError("email", message)])
+        method = await self._stores.users.find_email_password(tenant_id, email)
+        if method is None:
+            return
+        token = new_link_token()
+        now = self._clock.now_ms()
+        await self._stores.one_time_tokens.add(
+            OneTimeTokenRecord(
+                token_hash=token_hash(token),
+                purpose=PURPOSE,
+                tenant_id=tenant_id,
+                user_id=method.recipe_user_id,
+                email=email,
+                created_at=now,
+                expires_at=now + self._validity_ms,
+            )
+        )
+        await self._sender.send(
+            password_reset_email(
+                email,
+                self._link(token, tenant_id),
+                app_name=self._app_name,
+                valid_for_s=self._validity_ms // 1000,
+            )
+        )
+
+    async def reset(self, tenant_id: str, token: str, new_password: str) -> str:
+        """Set a new password with a token; return the user id. Raises InvalidToken or
+        FieldErrors (the new password breaks the policy; the token stays usable)."""
+        hashed = token_hash(token)
+        now = self._clock.now_ms()
+        found = await self._stores.one_time_tokens.peek(hashed, purpose=PURPOSE, now=now)
+        if found is None or found.tenant_id != tenant_id:
+            raise InvalidToken
+        if (message := self._accounts.password_error(new_password, found.email)) is not None:
+            raise FieldErrors([FieldError("password", message)])
+        password_hash = await self._accounts.hash_password(new_password)
+        used = await self._stores.password_reset.reset_password(
+            hashed, now=self._clock.now_ms(), password_hash=password_hash
+        )
+        if used is None:
+            raise InvalidToken
+        await self._stores.email_verification.mark_verified(
+            used.user_id, used.email, now=self._clock.now_ms()
+        )
+        if self._revoke_sessions:
+            await self._sessions.revoke_all_for_user(used.user_id)
+        return used.user_id
