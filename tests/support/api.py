@@ -58,12 +58,17 @@ class Api:
         return await self.runtime.services.sessions.create(user_id, **kwargs)
 
 
+# Cheap Argon2id for tests that are not about the hash itself; a test may pass its own.
+FAST_HASHING = {"password_hash_memory_kib": 7168, "password_hash_time_cost": 1}
+
+
 @asynccontextmanager
 async def running_api(database_url: str, **settings: Any) -> AsyncIterator[Api]:
+    """The app with the given settings; emails go to the console backend unless the settings
+    choose SMTP."""
     clock = FakeClock()
-    app = create_app(
-        load_settings(overrides={"database_url": database_url, **settings}), clock=clock
-    )
+    overrides = {"database_url": database_url, **FAST_HASHING, **settings}
+    app = create_app(load_settings(overrides=overrides), clock=clock)
     app.add_route("/test/session", protected, methods=["GET", "POST"])
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
