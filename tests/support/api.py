@@ -22,22 +22,17 @@ from tokenward.config import load_settings
 from tokenward.core import front_token
 from tokenward.core.claims import ClaimValidator
 from tokenward.http.app import create_app
-from tokenward.http.session_guard import SessionOptions, require_session, send_updates
-from tokenward.http.state import Runtime, runtime
+from tokenward.http.session_guard import SessionOptions, require_session
+from tokenward.http.state import Runtime
 from tokenward.service.session_types import IssuedTokens
 
 API = "http://localhost:3567"
 
 
 async def protected(request: Request) -> Response:
-    rt = runtime(request)
     check_database = request.query_params.get("check_database") == "1"
-    session = await require_session(request, rt, SessionOptions(check_database=check_database))
-    response = JSONResponse(
-        {"userId": session.verified.user_id, "handle": session.verified.session_handle}
-    )
-    send_updates(rt, session, response)
-    return response
+    session = await require_session(request, SessionOptions(check_database=check_database))
+    return JSONResponse({"userId": session.user_id, "handle": session.session_handle})
 
 
 @dataclass
@@ -51,8 +46,9 @@ class Api:
         return runtime_of(self.app)
 
     def use_claim_validators(self, validators: Sequence[ClaimValidator]) -> None:
-        """Set the app's global claim validators, as an embedding app would."""
-        self.app.state.runtime = dataclasses.replace(self.runtime, claim_validators=validators)
+        """Set the app's global claim validators for the rest of the test."""
+        auth = self.app.state.auth
+        auth._runtime = dataclasses.replace(self.runtime, claim_validators=validators)
 
     async def create_session(self, user_id: str = "user-1", **kwargs: Any) -> IssuedTokens:
         return await self.runtime.services.sessions.create(user_id, **kwargs)
@@ -77,9 +73,8 @@ async def running_api(database_url: str, **settings: Any) -> AsyncIterator[Api]:
 
 
 def runtime_of(app: Starlette) -> Runtime:
-    value = app.state.runtime
-    assert isinstance(value, Runtime)
-    return value
+    runtime: Runtime = app.state.auth.runtime
+    return runtime
 
 
 def set_cookies(response: httpx.Response) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
 from tokenward.core.errors import ProtectedClaimError
+from tokenward.http.context import runtime, token_writes
 from tokenward.http.requests import BadRequest
-from tokenward.http.state import runtime
 from tokenward.service.errors import (
     InvalidClaims,
     SessionBusy,
@@ -47,10 +47,9 @@ async def try_refresh_token(request: Request, exc: Exception) -> Response:
 
 
 async def unauthorised(request: Request, exc: Exception) -> Response:
-    response = JSONResponse({"message": "unauthorised"}, status_code=401)
     if isinstance(exc, Unauthorised) and exc.clear_tokens:
-        runtime(request).transport.clear(response)
-    return response
+        token_writes(request).replace_all(runtime(request).transport.clear)
+    return JSONResponse({"message": "unauthorised"}, status_code=401)
 
 
 async def token_theft(request: Request, exc: Exception) -> Response:
@@ -60,9 +59,8 @@ async def token_theft(request: Request, exc: Exception) -> Response:
             exc.session_handle,
             exc.user_id,
         )
-    response = JSONResponse({"message": "token theft detected"}, status_code=401)
-    runtime(request).transport.clear(response)
-    return response
+    token_writes(request).replace_all(runtime(request).transport.clear)
+    return JSONResponse({"message": "token theft detected"}, status_code=401)
 
 
 async def invalid_claims(request: Request, exc: Exception) -> Response:
@@ -87,7 +85,7 @@ async def unexpected(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": "Internal error"}, status_code=500)
 
 
-HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
+SESSION_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     StoreUnavailable: store_unavailable,
     SessionBusy: session_busy,
     TryRefreshToken: try_refresh_token,
@@ -97,5 +95,5 @@ HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     ProtectedClaimError: bad_request,
     BadRequest: bad_request,
     UnknownTenant: unknown_tenant,
-    Exception: unexpected,
 }
+"""What ``Auth.install`` registers on an app (its own 500 handling stays the app's)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from tokenward.http.context import runtime
 from tokenward.http.errors import RETRY_AFTER_SECONDS
-from tokenward.http.state import runtime
 from tokenward.store.errors import StoreUnavailable
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tokenward.http.state import runtime
+from tokenward.http.context import runtime
 
 
 async def jwks(request: Request) -> Response:

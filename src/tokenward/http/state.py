@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import cast
-
-from starlette.requests import Request
+from dataclasses import dataclass, field
 
 from tokenward.config import Settings
 from tokenward.core.claims import ClaimValidator
 from tokenward.http.transport import TokenTransport
 from tokenward.service.clock import Clock
+from tokenward.service.hooks import Hooks
 from tokenward.service.setup import Services
 from tokenward.store import Stores
 
@@ -25,7 +23,4 @@ class Runtime:
     clock: Clock
     claim_validators: Sequence[ClaimValidator] = ()
     """Validators every session-verifying route applies unless it overrides them."""
-
-
-def runtime(request: Request) -> Runtime:
-    return cast(Runtime, request.app.state.runtime)
+    hooks: Hooks = field(default_factory=Hooks)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from enum import StrEnum
 from urllib.parse import quote, unquote
 
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import Response
 
 from tokenward.config import Settings
 from tokenward.core import front_token
@@ -108,89 +109,91 @@ class TokenTransport:
     # --- writing ------------------------------------------------------------------------------
 
     def attach_tokens(
-        self, request: Request, response: Response, tokens: IssuedTokens, mode: Mode
+        self, request: Request, headers: MutableHeaders, tokens: IssuedTokens, mode: Mode
     ) -> None:
         """Send a new access/refresh pair (session created or refreshed) in ``mode``."""
-        self._clear_other_mode(request, response, mode)
+        self._clear_other_mode(request, headers, mode)
         if mode is Mode.COOKIE:
             self._set_cookie(
-                response,
+                headers,
                 ACCESS_COOKIE,
                 tokens.access.token,
                 "/",
                 self._clock.now_ms() + ACCESS_COOKIE_LIFETIME_MS,
             )
             self._set_cookie(
-                response,
+                headers,
                 REFRESH_COOKIE,
                 tokens.refresh_token,
                 self.cookies.refresh_path,
                 tokens.refresh_expires_at_ms,
             )
         else:
-            _set_header(response, ACCESS_HEADER, tokens.access.token)
-            _set_header(response, REFRESH_HEADER, tokens.refresh_token)
-        _set_header(response, FRONT_TOKEN_HEADER, tokens.access.front_token)
+            _set_header(headers, ACCESS_HEADER, tokens.access.token)
+            _set_header(headers, REFRESH_HEADER, tokens.refresh_token)
+        _set_header(headers, FRONT_TOKEN_HEADER, tokens.access.front_token)
         if tokens.anti_csrf_token is not None:
-            _set_header(response, ANTI_CSRF_HEADER, tokens.anti_csrf_token)
+            _set_header(headers, ANTI_CSRF_HEADER, tokens.anti_csrf_token)
 
-    def attach_access_token(self, response: Response, access: AccessToken, mode: Mode) -> None:
+    def attach_access_token(self, headers: MutableHeaders, access: AccessToken, mode: Mode) -> None:
         """Send a replacement access token (promotion, payload change) in ``mode``."""
         if mode is Mode.COOKIE:
             self._set_cookie(
-                response,
+                headers,
                 ACCESS_COOKIE,
                 access.token,
                 "/",
                 self._clock.now_ms() + ACCESS_COOKIE_LIFETIME_MS,
             )
         else:
-            _set_header(response, ACCESS_HEADER, access.token)
-        _set_header(response, FRONT_TOKEN_HEADER, access.front_token)
+            _set_header(headers, ACCESS_HEADER, access.token)
+        _set_header(headers, FRONT_TOKEN_HEADER, access.front_token)
 
-    def clear(self, response: Response) -> None:
+    def clear(self, headers: MutableHeaders) -> None:
         """End the session on the client: both modes, and ``front-token: remove``."""
-        self._clear_cookies(response)
-        _set_header(response, ACCESS_HEADER, "")
-        _set_header(response, REFRESH_HEADER, "")
-        if ANTI_CSRF_HEADER in response.headers:
-            del response.headers[ANTI_CSRF_HEADER]
-        _set_header(response, FRONT_TOKEN_HEADER, front_token.REMOVE)
+        self._clear_cookies(headers)
+        _set_header(headers, ACCESS_HEADER, "")
+        _set_header(headers, REFRESH_HEADER, "")
+        if ANTI_CSRF_HEADER in headers:
+            del headers[ANTI_CSRF_HEADER]
+        _set_header(headers, FRONT_TOKEN_HEADER, front_token.REMOVE)
 
-    def _clear_other_mode(self, request: Request, response: Response, mode: Mode) -> None:
+    def _clear_other_mode(self, request: Request, headers: MutableHeaders, mode: Mode) -> None:
         if mode is Mode.HEADER and (
             _cookie_values(request, ACCESS_COOKIE) or _cookie_values(request, REFRESH_COOKIE)
         ):
-            self._clear_cookies(response)
+            self._clear_cookies(headers)
         elif mode is Mode.COOKIE and _bearer(request) is not None:
-            _set_header(response, ACCESS_HEADER, "")
-            _set_header(response, REFRESH_HEADER, "")
+            _set_header(headers, ACCESS_HEADER, "")
+            _set_header(headers, REFRESH_HEADER, "")
 
-    def _clear_cookies(self, response: Response) -> None:
-        self._set_cookie(response, ACCESS_COOKIE, "", "/", None)
-        self._set_cookie(response, REFRESH_COOKIE, "", self.cookies.refresh_path, None)
+    def _clear_cookies(self, headers: MutableHeaders) -> None:
+        self._set_cookie(headers, ACCESS_COOKIE, "", "/", None)
+        self._set_cookie(headers, REFRESH_COOKIE, "", self.cookies.refresh_path, None)
 
     def _set_cookie(
-        self, response: Response, name: str, value: str, path: str, expires_ms: int | None
+        self, headers: MutableHeaders, name: str, value: str, path: str, expires_ms: int | None
     ) -> None:
         expires = _EPOCH if expires_ms is None else datetime.fromtimestamp(expires_ms / 1000, UTC)
-        response.set_cookie(
-            name,
-            quote(value, safe=""),
-            expires=expires,
-            path=path,
-            domain=self.cookies.domain,
-            secure=self.cookies.secure,
-            httponly=True,
-            samesite=self.cookies.same_site,
-        )
+        attributes = [
+            f"{name}={quote(value, safe='')}",
+            f"expires={format_datetime(expires, usegmt=True)}",
+            f"Path={path}",
+            "HttpOnly",
+            f"SameSite={self.cookies.same_site.capitalize()}",
+        ]
+        if self.cookies.domain:
+            attributes.append(f"Domain={self.cookies.domain}")
+        if self.cookies.secure:
+            attributes.append("Secure")
+        headers.append("set-cookie", "; ".join(attributes))
 
 
-def _set_header(response: Response, name: str, value: str) -> None:
-    response.headers[name] = value
-    exposed = [h.strip() for h in response.headers.get(EXPOSE_HEADER, "").split(",") if h.strip()]
+def _set_header(headers: MutableHeaders, name: str, value: str) -> None:
+    headers[name] = value
+    exposed = [h.strip() for h in headers.get(EXPOSE_HEADER, "").split(",") if h.strip()]
     if name.lower() not in (h.lower() for h in exposed):
-        response.headers[EXPOSE_HEADER] = ", ".join([*exposed, name])
+        headers[EXPOSE_HEADER] = ", ".join([*exposed, name])
 
 
 def _bearer(request: Request) -> str | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tokenward.http.context import runtime, token_writes
 from tokenward.http.fdi.forms import field_error_body, form_values
 from tokenward.http.fdi.tenants import tenant_of
 from tokenward.http.fdi.users import user_json
 from tokenward.http.requests import json_body
-from tokenward.http.state import Runtime, runtime
+from tokenward.http.state import Runtime
 from tokenward.service.accounts import FieldErrors, InvalidToken, WrongCredentials
 from tokenward.service.email_delivery import EmailDeliveryError
 from tokenward.store.ports import UserRecord
@@ -55,9 +56,11 @@ async def _signed_in(request: Request, rt: Runtime, user: UserRecord, tenant_id:
         access_token_payload=await verification.claim_payload(recipe_user_id),
     )
     verified = await verification.verified_login_methods(user)
-    response = JSONResponse({"status": "OK", "user": user_json(user, verified)})
-    rt.transport.attach_tokens(request, response, issued, rt.transport.creation_mode(request))
-    return response
+    mode = rt.transport.creation_mode(request)
+    token_writes(request).add(
+        lambda headers: rt.transport.attach_tokens(request, headers, issued, mode)
+    )
+    return JSONResponse({"status": "OK", "user": user_json(user, verified)})
 
 
 async def email_exists(request: Request) -> Response:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tokenward.http.context import runtime
 from tokenward.http.fdi.email_password import EMAIL_NOT_SENT
 from tokenward.http.fdi.tenants import tenant_of
 from tokenward.http.requests import json_body
-from tokenward.http.session_guard import SessionOptions, require_session, send_updates
-from tokenward.http.state import Runtime, runtime
-from tokenward.http.transport import Mode as TokenMode
+from tokenward.http.session_guard import Session, SessionOptions, require_session
+from tokenward.http.state import Runtime
 from tokenward.service.accounts import InvalidToken
 from tokenward.service.email_delivery import EmailDeliveryError
 from tokenward.service.email_verification import EMAIL_VERIFIED, Mode, SendOutcome
-from tokenward.service.session_types import VerifiedSession
 
 # These routes serve unverified users, so the session check must not demand verification.
 NO_CLAIMS = SessionOptions(claim_validators=())
@@ -22,18 +21,16 @@ NO_CLAIMS = SessionOptions(claim_validators=())
 
 async def send_link(request: Request) -> Response:
     rt = runtime(request)
-    session = await require_session(request, rt, NO_CLAIMS)
-    claims = session.verified.claims
+    session = await require_session(request, NO_CLAIMS)
     try:
         outcome = await rt.services.email_verification.send_link(
-            claims.recipe_user_id, claims.tenant_id
+            session.recipe_user_id, session.tenant_id
         )
     except EmailDeliveryError:
         return JSONResponse({"status": "GENERAL_ERROR", "message": EMAIL_NOT_SENT})
-    response = JSONResponse({"status": outcome.value})
     if outcome is SendOutcome.ALREADY_VERIFIED:
-        await _refresh_claim(rt, session.verified, True, response, session.mode)
-    return response
+        await _refresh_claim(rt, session, True)
+    return JSONResponse({"status": outcome.value})
 
 
 async def verify(request: Request) -> Response:
@@ -51,30 +48,18 @@ async def verify(request: Request) -> Response:
 
 async def is_verified(request: Request) -> Response:
     rt = runtime(request)
-    session = await require_session(request, rt, NO_CLAIMS)
-    verified = await rt.services.email_verification.is_verified(
-        session.verified.claims.recipe_user_id
-    )
-    response = JSONResponse({"status": "OK", "isVerified": verified})
-    send_updates(rt, session, response)
-    await _refresh_claim(rt, session.verified, verified, response, session.mode)
-    return response
+    session = await require_session(request, NO_CLAIMS)
+    verified = await rt.services.email_verification.is_verified(session.recipe_user_id)
+    await _refresh_claim(rt, session, verified)
+    return JSONResponse({"status": "OK", "isVerified": verified})
 
 
-async def _refresh_claim(
-    rt: Runtime, verified: VerifiedSession, value: bool, response: Response, mode: TokenMode
-) -> None:
-    """Bring the token's st-ev claim up to date, sending a new access token if it changed."""
+async def _refresh_claim(rt: Runtime, session: Session, value: bool) -> None:
+    """Bring the token's st-ev claim up to date (a new access token goes out if it changed)."""
     if rt.services.email_verification.mode is Mode.OFF:
         return
-    if EMAIL_VERIFIED.value(verified.payload) == value:
+    if EMAIL_VERIFIED.value(session.access_token_payload) == value:
         return
-    access = await rt.services.sessions.merge_into_payload(
-        verified.session_handle,
-        {EMAIL_VERIFIED.key: EMAIL_VERIFIED.entry(value, rt.clock.now_ms())},
-        access_token_str=(
-            verified.new_access_token.token if verified.new_access_token else verified.access_token
-        ),
+    await session.merge_into_access_token_payload(
+        {EMAIL_VERIFIED.key: EMAIL_VERIFIED.entry(value, rt.clock.now_ms())}
     )
-    if access is not None:
-        rt.transport.attach_access_token(response, access, mode)

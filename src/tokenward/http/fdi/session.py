@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tokenward.http.context import runtime, token_writes
 from tokenward.http.session_guard import SessionOptions, require_session
-from tokenward.http.state import runtime
 from tokenward.http.transport import ANTI_CSRF_HEADER
 from tokenward.service.errors import Unauthorised
 
@@ -25,16 +25,14 @@ async def refresh(request: Request) -> Response:
         anti_csrf_token=request.headers.get(ANTI_CSRF_HEADER),
         check_anti_csrf_token=rt.transport.checks_anti_csrf_token(presented),
     )
-    response = JSONResponse({})
-    rt.transport.attach_tokens(request, response, issued, presented.mode)
-    return response
+    token_writes(request).add(
+        lambda headers: rt.transport.attach_tokens(request, headers, issued, presented.mode)
+    )
+    return JSONResponse({})
 
 
 async def sign_out(request: Request) -> Response:
     """Revoke the request's session and clear its tokens (claims are not checked)."""
-    rt = runtime(request)
-    session = await require_session(request, rt, SessionOptions(claim_validators=()))
-    await rt.services.sessions.revoke([session.verified.session_handle])
-    response = JSONResponse({"status": "OK"})
-    rt.transport.clear(response)
-    return response
+    session = await require_session(request, SessionOptions(claim_validators=()))
+    await session.revoke()
+    return JSONResponse({"status": "OK"})

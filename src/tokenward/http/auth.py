@@ -1,0 +1,128 @@
+"""``Auth``: tokenward wired from its settings, for `tokenward serve` and for embedding.
+
+It owns the stores, the keys, the password hasher and the email sender; ``lifespan()`` opens and
+closes them and plugs into the app's lifespan; ``install(app)`` adds the frontend API routes, the
+middleware that carries token changes onto responses, CORS for the website, and the mapping of
+session errors to the protocol's responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
+
+from tokenward.config import Settings, load_settings
+from tokenward.core.claims import ClaimValidator
+from tokenward.http.context import TokenwardMiddleware
+from tokenward.http.errors import SESSION_HANDLERS
+from tokenward.http.routes import routes
+from tokenward.http.state import Runtime
+from tokenward.http.transport import TokenTransport
+from tokenward.service.clock import Clock, SystemClock
+from tokenward.service.email_delivery import EmailSender
+from tokenward.service.email_verification import EMAIL_VERIFIED, Mode
+from tokenward.service.hooks import Hooks
+from tokenward.service.maintenance import cleanup_forever
+from tokenward.service.setup import open_services
+from tokenward.store import Stores, migrate
+
+# Headers the frontend SDKs send (SuperTokens' list) plus content-type.
+CORS_ALLOW_HEADERS = [
+    "content-type",
+    "rid",
+    "fdi-version",
+    "anti-csrf",
+    "authorization",
+    "st-auth-mode",
+]
+
+
+class Auth:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        hooks: Hooks | None = None,
+        claim_validators: tuple[ClaimValidator, ...] = (),
+        migrate_on_start: bool = True,
+        clock: Clock | None = None,
+        email_sender: EmailSender | None = None,
+    ) -> None:
+        """``settings`` default to the environment (``TOKENWARD_*``). ``claim_validators`` are
+        added to the global ones (email verification in REQUIRED mode). With
+        ``migrate_on_start`` the schema is brought up to date when the app starts."""
+        self.settings = settings or load_settings()
+        self.hooks = hooks or Hooks()
+        self._validators = claim_validators
+        self._migrate = migrate_on_start
+        self._clock = clock or SystemClock()
+        self._email_sender = email_sender
+        self._runtime: Runtime | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("tokenward has not started: run the app's lifespan (auth.lifespan)")
+        return self._runtime
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        stores = Stores.open(self.settings.database_url)
+        cleaner: asyncio.Task[None] | None = None
+        try:
+            if self._migrate:
+                await migrate.upgrade(stores.db)
+            else:
+                await migrate.require_current(stores.db)
+            services = await open_services(
+                self.settings, stores, self._clock, sender=self._email_sender
+            )
+            self._runtime = Runtime(
+                settings=self.settings,
+                stores=stores,
+                services=services,
+                transport=TokenTransport(self.settings, self._clock),
+                clock=self._clock,
+                claim_validators=self._global_validators(),
+                hooks=self.hooks,
+            )
+            cleaner = asyncio.create_task(
+                cleanup_forever(
+                    stores, services.keys, self._clock, self.settings.session_cleanup_interval
+                )
+            )
+            try:
+                yield
+            finally:
+                services.close()
+        finally:
+            self._runtime = None
+            if cleaner is not None:
+                cleaner.cancel()
+                with suppress(asyncio.CancelledError):
+                    await cleaner
+            await stores.close()
+
+    def install(self, app: Starlette, *, cors: bool = True) -> None:
+        """Serve the frontend API from ``app`` and let its routes verify sessions. Call it
+        before the app starts; with ``cors=False`` the app brings its own CORS handling."""
+        app.router.routes.extend(routes(self.settings))
+        app.add_middleware(TokenwardMiddleware, runtime=lambda: self.runtime)
+        if cors:
+            app.add_middleware(
+                CORSMiddleware,
+                allow_origins=[self.settings.effective_website_domain],
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                allow_headers=CORS_ALLOW_HEADERS,
+            )
+        for error, handler in SESSION_HANDLERS.items():
+            app.add_exception_handler(error, handler)
+
+    def _global_validators(self) -> tuple[ClaimValidator, ...]:
+        required = self.settings.email_verification == Mode.REQUIRED
+        return ((EMAIL_VERIFIED.has_value(True),) if required else ()) + self._validators
