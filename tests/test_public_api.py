@@ -5,9 +5,16 @@ import tokenward
 
 def test_exported_names() -> None:
     assert sorted(tokenward.__all__) == [
+        "Auth",
+        "AuthEvent",
         "ConfigError",
         "EmailBackend",
+        "Hooks",
+        "Session",
+        "SessionOptions",
         "Settings",
+        "SignUpField",
+        "TheftEvent",
         "__version__",
         "create_app",
         "load_settings",

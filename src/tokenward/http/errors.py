@@ -18,6 +18,7 @@ from tokenward.service.errors import (
     TryRefreshToken,
     Unauthorised,
 )
+from tokenward.service.hooks import TheftEvent
 from tokenward.store.errors import StoreUnavailable
 from tokenward.store.ports import UnknownTenant
 
@@ -53,13 +54,22 @@ async def unauthorised(request: Request, exc: Exception) -> Response:
 
 
 async def token_theft(request: Request, exc: Exception) -> Response:
+    rt = runtime(request)
     if isinstance(exc, TokenTheftDetected):
         log.warning(
             "refresh-token theft detected; session %s of user %s revoked",
             exc.session_handle,
             exc.user_id,
         )
-    token_writes(request).replace_all(runtime(request).transport.clear)
+        event = TheftEvent(
+            session_handle=exc.session_handle,
+            user_id=exc.user_id,
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+        for hook in rt.hooks.on_theft_detected:
+            await hook(event)
+    token_writes(request).replace_all(rt.transport.clear)
     return JSONResponse({"message": "token theft detected"}, status_code=401)
 
 

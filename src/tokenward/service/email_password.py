@@ -46,15 +46,20 @@ class EmailPasswordAccounts:
     async def hash_password(self, password: str) -> str:
         return await self._hasher.hash(password)
 
-    async def sign_up(self, tenant_id: str, email: str, password: str) -> UserRecord:
+    def input_errors(self, email: str, password: str) -> list[FieldError]:
+        """What is wrong with sign-up credentials, without looking at the database."""
         email = normalise_email(email)
         errors = []
         if (message := email_error(email)) is not None:
             errors.append(FieldError("email", message))
         if (message := self.password_error(password, email)) is not None:
             errors.append(FieldError("password", message))
-        if errors:
+        return errors
+
+    async def sign_up(self, tenant_id: str, email: str, password: str) -> UserRecord:
+        if errors := self.input_errors(email, password):
             raise FieldErrors(errors)
+        email = normalise_email(email)
         if await self._users.find_email_password(tenant_id, email) is not None:
             raise FieldErrors([FieldError("email", EMAIL_EXISTS_MESSAGE)])
         password_hash = await self._hasher.hash(password)

@@ -10,57 +10,108 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tokenward.http.context import runtime, token_writes
-from tokenward.http.fdi.forms import field_error_body, form_values
+from tokenward.http.fdi.forms import field_error_body, form_values, require
 from tokenward.http.fdi.tenants import tenant_of
 from tokenward.http.fdi.users import user_json
 from tokenward.http.requests import json_body
 from tokenward.http.state import Runtime
-from tokenward.service.accounts import FieldErrors, InvalidToken, WrongCredentials
+from tokenward.service.accounts import FieldError, FieldErrors, InvalidToken, WrongCredentials
 from tokenward.service.email_delivery import EmailDeliveryError
+from tokenward.service.hooks import AuthEvent, extra_claims
 from tokenward.store.ports import UserRecord
 
 EMAIL_NOT_SENT = "We could not send the email right now. Please try again in a few minutes."
 
 
+CREDENTIALS = ("email", "password")
+
+
 async def sign_up(request: Request) -> Response:
     rt = runtime(request)
     tenant_id = tenant_of(request)
+    extra = rt.hooks.sign_up_fields
+    values = form_values(await json_body(request), [*CREDENTIALS, *(f.id for f in extra)])
     try:
-        values = form_values(await json_body(request), ("email", "password"))
+        require(values, [*CREDENTIALS, *(f.id for f in extra if not f.optional)])
+        errors = [
+            FieldError(field.id, message)
+            for field in extra
+            if field.validate is not None
+            and field.id in values
+            and (message := await field.validate(values[field.id])) is not None
+        ]
+        if errors:  # report every problem at once, and create nothing
+            accounts = rt.services.accounts
+            raise FieldErrors(
+                [*accounts.input_errors(values["email"], values["password"]), *errors]
+            )
         user = await rt.services.accounts.sign_up(tenant_id, values["email"], values["password"])
-    except FieldErrors as errors:
-        return JSONResponse(field_error_body(errors))
-    return await _signed_in(request, rt, user, tenant_id)
+    except FieldErrors as failed:
+        return JSONResponse(field_error_body(failed))
+    session_handle = await _start_session(request, rt, user, tenant_id)
+    event = _event(request, user, tenant_id, session_handle, values)
+    for hook in rt.hooks.after_sign_up:
+        await hook(event)
+    return await _user_response(rt, user)
 
 
 async def sign_in(request: Request) -> Response:
     rt = runtime(request)
     tenant_id = tenant_of(request)
+    values = form_values(await json_body(request), CREDENTIALS)
     try:
-        values = form_values(await json_body(request), ("email", "password"))
+        require(values, CREDENTIALS)
         user = await rt.services.accounts.sign_in(tenant_id, values["email"], values["password"])
     except FieldErrors as errors:
         return JSONResponse(field_error_body(errors))
     except WrongCredentials:
         return JSONResponse({"status": "WRONG_CREDENTIALS_ERROR"})
-    return await _signed_in(request, rt, user, tenant_id)
+    session_handle = await _start_session(request, rt, user, tenant_id)
+    event = _event(request, user, tenant_id, session_handle, values)
+    for hook in rt.hooks.after_sign_in:
+        await hook(event)
+    return await _user_response(rt, user)
 
 
-async def _signed_in(request: Request, rt: Runtime, user: UserRecord, tenant_id: str) -> Response:
-    verification = rt.services.email_verification
+async def _start_session(request: Request, rt: Runtime, user: UserRecord, tenant_id: str) -> str:
+    """A new session for ``user`` (with the st-ev claim and the apps' extra claims), its tokens
+    queued on the response in the mode the request asked for."""
     recipe_user_id = user.login_methods[0].recipe_user_id
+    payload = await extra_claims(rt.hooks, user, tenant_id)
+    payload.update(await rt.services.email_verification.claim_payload(recipe_user_id))
     issued = await rt.services.sessions.create(
         user.user_id,
         recipe_user_id=recipe_user_id,
         tenant_id=tenant_id,
-        access_token_payload=await verification.claim_payload(recipe_user_id),
+        access_token_payload=payload,
     )
-    verified = await verification.verified_login_methods(user)
     mode = rt.transport.creation_mode(request)
     token_writes(request).add(
         lambda headers: rt.transport.attach_tokens(request, headers, issued, mode)
     )
+    return issued.access.claims.session_handle
+
+
+async def _user_response(rt: Runtime, user: UserRecord) -> Response:
+    verified = await rt.services.email_verification.verified_login_methods(user)
     return JSONResponse({"status": "OK", "user": user_json(user, verified)})
+
+
+def _event(
+    request: Request,
+    user: UserRecord,
+    tenant_id: str,
+    session_handle: str,
+    values: dict[str, str],
+) -> AuthEvent:
+    return AuthEvent(
+        user=user,
+        tenant_id=tenant_id,
+        session_handle=session_handle,
+        form={k: v for k, v in values.items() if k != "password"},
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
 
 
 async def email_exists(request: Request) -> Response:
@@ -75,6 +126,7 @@ async def send_reset_link(request: Request) -> Response:
     rt = runtime(request)
     try:
         values = form_values(await json_body(request), ("email",))
+        require(values, ("email",))
         await rt.services.password_reset.send_link(tenant_of(request), values["email"])
     except FieldErrors as errors:
         return JSONResponse(field_error_body(errors))
@@ -91,6 +143,7 @@ async def reset_password(request: Request) -> Response:
         return JSONResponse({"message": "Please provide the password reset token"}, 400)
     try:
         values = form_values(body, ("password",))
+        require(values, ("password",))
         await rt.services.password_reset.reset(tenant_of(request), token, values["password"])
     except FieldErrors as errors:
         return JSONResponse(field_error_body(errors))
