@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from tokenward.config import Settings, settings_from_json
 from tokenward.http.auth import Auth
+from tokenward.http.cdi.routes import routes as cdi_routes
 from tokenward.http.errors import unexpected
 from tokenward.service.clock import Clock
 from tokenward.service.email_delivery import EmailSender
@@ -33,6 +34,7 @@ def create_app(
     app = Starlette(lifespan=lifespan, exception_handlers={Exception: unexpected})
     app.state.auth = auth
     auth.install(app)
+    app.router.routes.extend(cdi_routes())
     return app
 
 

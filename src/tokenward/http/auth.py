@@ -111,7 +111,9 @@ class Auth:
         """Serve the frontend API from ``app`` and let its routes verify sessions. Call it
         before the app starts; with ``cors=False`` the app brings its own CORS handling."""
         app.router.routes.extend(routes(self.settings))
-        app.add_middleware(TokenwardMiddleware, runtime=lambda: self.runtime)
+        app.add_middleware(
+            TokenwardMiddleware, guard=lambda: self.runtime.guard, runtime=lambda: self.runtime
+        )
         if cors:
             app.add_middleware(
                 CORSMiddleware,

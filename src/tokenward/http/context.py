@@ -17,9 +17,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tokenward.http.state import Runtime
+from tokenward.http.state import Guard, Runtime
 
 RUNTIME_KEY = "tokenward.runtime"
+GUARD_KEY = "tokenward.guard"
 WRITES_KEY = "tokenward.token_writes"
 
 HeaderWrite = Callable[[MutableHeaders], None]
@@ -44,8 +45,16 @@ class TokenWrites:
 
 
 class TokenwardMiddleware:
-    def __init__(self, app: ASGIApp, runtime: Callable[[], Runtime]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        guard: Callable[[], Guard],
+        runtime: Callable[[], Runtime] | None = None,
+    ) -> None:
+        """``guard`` serves session verification; ``runtime`` (local mode only) serves the
+        frontend API routes."""
         self.app = app
+        self._guard = guard
         self._runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,7 +62,9 @@ class TokenwardMiddleware:
             await self.app(scope, receive, send)
             return
         writes = TokenWrites()
-        scope[RUNTIME_KEY] = self._runtime
+        scope[GUARD_KEY] = self._guard
+        if self._runtime is not None:
+            scope[RUNTIME_KEY] = self._runtime
         scope[WRITES_KEY] = writes
 
         async def send_with_tokens(message: Message) -> None:
@@ -68,6 +79,17 @@ def runtime(request: Request) -> Runtime:
     """The runtime serving this request (set by TokenwardMiddleware)."""
     try:
         provider = cast(Callable[[], Runtime], request.scope[RUNTIME_KEY])
+    except KeyError:
+        raise RuntimeError(
+            "tokenward is not installed on this app: call auth.install(app)"
+        ) from None
+    return provider()
+
+
+def guard(request: Request) -> Guard:
+    """What session verification needs (set by TokenwardMiddleware, local or remote)."""
+    try:
+        provider = cast(Callable[[], Guard], request.scope[GUARD_KEY])
     except KeyError:
         raise RuntimeError(
             "tokenward is not installed on this app: call auth.install(app)"

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
 from tokenward.core.errors import ProtectedClaimError
-from tokenward.http.context import runtime, token_writes
+from tokenward.http.context import guard, token_writes
 from tokenward.http.requests import BadRequest
 from tokenward.service.errors import (
     InvalidClaims,
@@ -43,18 +43,18 @@ async def session_busy(request: Request, exc: Exception) -> Response:
 
 
 async def try_refresh_token(request: Request, exc: Exception) -> Response:
-    status = runtime(request).settings.session_expired_status_code
+    status = guard(request).settings.session_expired_status_code
     return JSONResponse({"message": "try refresh token"}, status_code=status)
 
 
 async def unauthorised(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorised) and exc.clear_tokens:
-        token_writes(request).replace_all(runtime(request).transport.clear)
+        token_writes(request).replace_all(guard(request).transport.clear)
     return JSONResponse({"message": "unauthorised"}, status_code=401)
 
 
 async def token_theft(request: Request, exc: Exception) -> Response:
-    rt = runtime(request)
+    rt = guard(request)
     if isinstance(exc, TokenTheftDetected):
         log.warning(
             "refresh-token theft detected; session %s of user %s revoked",
@@ -77,7 +77,7 @@ async def invalid_claims(request: Request, exc: Exception) -> Response:
     errors = exc.errors if isinstance(exc, InvalidClaims) else []
     return JSONResponse(
         {"message": "invalid claim", "claimValidationErrors": errors},
-        status_code=runtime(request).settings.invalid_claim_status_code,
+        status_code=guard(request).settings.invalid_claim_status_code,
     )
 
 

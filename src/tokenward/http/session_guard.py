@@ -17,8 +17,8 @@ from starlette.requests import Request
 
 from tokenward.core.access_token import build_payload
 from tokenward.core.claims import ClaimValidator, validate_all
-from tokenward.http.context import runtime, token_writes
-from tokenward.http.state import Runtime
+from tokenward.http.context import guard, token_writes
+from tokenward.http.state import Guard
 from tokenward.http.transport import (
     ANTI_CSRF_HEADER,
     DuplicateAccessCookies,
@@ -45,9 +45,7 @@ class SessionOptions:
 class Session:
     """The verified session of one request."""
 
-    def __init__(
-        self, request: Request, rt: Runtime, verified: VerifiedSession, mode: Mode
-    ) -> None:
+    def __init__(self, request: Request, rt: Guard, verified: VerifiedSession, mode: Mode) -> None:
         self._request = request
         self._rt = rt
         self._verified = verified
@@ -83,7 +81,7 @@ class Session:
     async def merge_into_access_token_payload(self, patch: Mapping[str, Any]) -> None:
         """Merge claims into the payload (``None`` deletes a key); the response carries the new
         access token. Reserved claim names raise ProtectedClaimError (400)."""
-        access = await self._rt.services.sessions.merge_into_payload(
+        access = await self._rt.sessions.merge_into_payload(
             self.session_handle, patch, access_token_str=self.access_token
         )
         if access is not None:
@@ -92,18 +90,18 @@ class Session:
 
     async def get_data(self) -> JsonObject:
         """The session's server-side data (never sent to the client)."""
-        info = await self._rt.services.sessions.info(self.session_handle)
+        info = await self._rt.sessions.info(self.session_handle)
         if info is None:
             raise Unauthorised("session has ended", clear_tokens=True)
         return info.session_data
 
     async def update_data(self, data: Mapping[str, Any]) -> None:
-        if not await self._rt.services.sessions.update_data(self.session_handle, data):
+        if not await self._rt.sessions.update_data(self.session_handle, data):
             raise Unauthorised("session has ended", clear_tokens=True)
 
     async def revoke(self) -> None:
         """End this session everywhere; the response clears the client's tokens."""
-        await self._rt.services.sessions.revoke([self.session_handle])
+        await self._rt.sessions.revoke([self.session_handle])
         token_writes(self._request).replace_all(self._rt.transport.clear)
 
     def _send(self, access: AccessToken) -> None:
@@ -115,7 +113,7 @@ class Session:
 
 async def require_session(request: Request, options: SessionOptions = SessionOptions()) -> Session:
     """The request's session; Unauthorised (401, tokens kept) when it carries none."""
-    rt = runtime(request)
+    rt = guard(request)
     presented = _presented(request, rt)
     if presented is None:
         raise Unauthorised("no session", clear_tokens=False)
@@ -127,14 +125,14 @@ async def optional_session(
 ) -> Session | None:
     """The request's session, or None when it carries no token. A token that fails still
     raises: an expired one must make the frontend refresh, not act signed out."""
-    rt = runtime(request)
+    rt = guard(request)
     presented = _presented(request, rt)
     if presented is None:
         return None
     return await _verify(request, rt, presented, options)
 
 
-def _presented(request: Request, rt: Runtime) -> PresentedToken | None:
+def _presented(request: Request, rt: Guard) -> PresentedToken | None:
     try:
         return rt.transport.access_token(request)
     except DuplicateAccessCookies:
@@ -142,7 +140,7 @@ def _presented(request: Request, rt: Runtime) -> PresentedToken | None:
 
 
 async def _verify(
-    request: Request, rt: Runtime, presented: PresentedToken, options: SessionOptions
+    request: Request, rt: Guard, presented: PresentedToken, options: SessionOptions
 ) -> Session:
     transport = rt.transport
     check_csrf = (
@@ -152,7 +150,7 @@ async def _verify(
     )
     if check_csrf and transport.needs_custom_header(request, presented):
         raise TryRefreshToken("anti-csrf check failed: send a 'rid' header")
-    verified = await rt.services.sessions.verify(
+    verified = await rt.sessions.verify(
         presented.value,
         check_database=options.check_database,
         anti_csrf_token=request.headers.get(ANTI_CSRF_HEADER),

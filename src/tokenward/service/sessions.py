@@ -262,8 +262,7 @@ class SessionService:
         keys). With the session's current access token, return its replacement carrying the
         new payload (same refresh lineage and expiry). Raises ProtectedClaimError."""
         access_token.check_user_payload(patch)
-        now = self._clock.now_ms()
-        record = await self._live_record(session_handle, now)
+        record = await self._live_record(session_handle, self._clock.now_ms())
         if record is None:
             raise Unauthorised("session has ended or been revoked", clear_tokens=True)
         merged = {**record.jwt_payload, **patch}
@@ -274,13 +273,27 @@ class SessionService:
         claims = await self._parse(access_token_str)
         if claims.session_handle != session_handle:
             raise Unauthorised("access token belongs to another session", clear_tokens=False)
+        return await self._reissue(claims, merged)
+
+    async def regenerate(self, access_token_str: str, payload: Mapping[str, Any]) -> AccessToken:
+        """Replace the payload of the session ``access_token_str`` belongs to, and return that
+        token's replacement (the core API's regenerate). Raises ProtectedClaimError."""
+        access_token.check_user_payload(payload)
+        claims = await self._parse(access_token_str)
+        if not await self._store.update_jwt_payload(claims.session_handle, dict(payload)):
+            raise Unauthorised("session has ended or been revoked", clear_tokens=True)
+        return await self._reissue(claims, dict(payload))
+
+    async def _reissue(
+        self, claims: AccessTokenClaims, user_claims: Mapping[str, Any]
+    ) -> AccessToken:
         kid, key = await self._keys.signing_key()
         # Same lineage and expiry: a payload change must not extend the token's life.
         updated = dataclasses.replace(
             claims,
-            issued_at_s=access_token.to_seconds(now),
+            issued_at_s=access_token.to_seconds(self._clock.now_ms()),
             issuer=self._policy.issuer,
-            user_claims=merged,
+            user_claims=user_claims,
         )
         return access_token_from(updated, access_token.mint(updated, kid, key))
 
