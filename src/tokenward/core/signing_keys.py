@@ -16,14 +16,14 @@ The schedule functions take ``KeyInfo`` records in any order and never look at t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tokenward.core.encoding import b64url_encode
+from tokenward.core.encoding import b64url_decode, b64url_encode
 
 DYNAMIC_KID_PREFIX = "d-"
 STATIC_KID_PREFIX = "s-"
@@ -185,3 +185,21 @@ def public_jwk(kid: str, public_key: rsa.RSAPublicKey) -> dict[str, Any]:
 def _uint_bytes(value: int) -> bytes:
     # RFC 7518 §6.3.1: big-endian, minimal length, no sign byte.
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+def public_key_from_jwk(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
+    """The RSA public key of a JWKS entry we would accept: RS256 signing keys only."""
+    if jwk.get("kty") != "RSA" or jwk.get("alg", "RS256") != "RS256":
+        raise ValueError("not an RS256 RSA key")
+    if jwk.get("use", "sig") != "sig":
+        raise ValueError("not a signing key")
+    n, e = jwk.get("n"), jwk.get("e")
+    if not isinstance(n, str) or not isinstance(e, str):
+        raise ValueError("RSA key without n or e")
+    numbers = rsa.RSAPublicNumbers(
+        int.from_bytes(b64url_decode(e), "big"), int.from_bytes(b64url_decode(n), "big")
+    )
+    key = numbers.public_key()
+    if key.key_size < RSA_KEY_BITS:
+        raise ValueError("RSA key too small")
+    return key
