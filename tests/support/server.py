@@ -19,16 +19,24 @@ STARTUP_TIMEOUT = 30.0
 
 class ServeProcess:
     def __init__(
-        self, cwd: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+        self,
+        cwd: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        command: list[str] | None = None,
     ) -> None:
+        """Start `tokenward serve --port <port> <args>`, or ``command`` (which must read the
+        port from the PORT environment variable), and wait until it accepts connections."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / f"serve-{self.port}.log"
         self._handle = self.log.open("w")
+        argv = command or [sys.executable, "-m", "tokenward", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tokenward", "serve", "--port", str(self.port), *args],
+            [*argv, *args],
             cwd=cwd,
-            env=env if env is not None else clean_env(),
+            env={**(env if env is not None else clean_env()), "PORT": str(self.port)},
             stdout=self._handle,
             stderr=subprocess.STDOUT,
         )
