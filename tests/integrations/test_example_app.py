@@ -66,7 +66,8 @@ def example(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[ServeProces
         TOKENWARD_PASSWORD_HASH_MEMORY_KIB="7168",
         TOKENWARD_PASSWORD_HASH_TIME_COST="1",
     )
-    with ServeProcess(ROOT, env=env, command=[sys.executable, "examples/fastapi_app.py"]) as app:
+    command = [sys.executable, "examples/fastapi_app.py"]
+    with ServeProcess(ROOT, env=env, command=command, log_dir=tmp_path) as app:
         yield app, f"sqlite:///{database}"
 
 

@@ -25,12 +25,13 @@ class ServeProcess:
         env: dict[str, str] | None = None,
         port: int | None = None,
         command: list[str] | None = None,
+        log_dir: Path | None = None,
     ) -> None:
         """Start `tokenward serve --port <port> <args>`, or ``command`` (which must read the
         port from the PORT environment variable), and wait until it accepts connections."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = cwd / f"serve-{self.port}.log"
+        self.log = (log_dir or cwd) / f"serve-{self.port}.log"
         self._handle = self.log.open("w")
         argv = command or [sys.executable, "-m", "tokenward", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
