@@ -346,3 +346,27 @@ async def test_verify_email_with_a_token(stores: Stores) -> None:
     assert await stores.email_verification.is_verified("u1", "a@example.com")
     assert await stores.one_time_tokens.peek(H2, purpose="email_verification", now=NOW) is None
     assert await stores.email_verification.verify_with_token(H3, now=NOW) is None
+
+
+async def test_user_pages_and_counts(stores: Stores) -> None:
+    for i in range(5):
+        await stores.users.create_email_password_user(
+            user_id=f"u{i}",
+            tenant_id="public",
+            email=f"p{i}@example.com",
+            password_hash="h",
+            now=NOW + i,
+        )
+    assert await stores.users.count("public") == 5
+    assert await stores.users.count(None) == 5
+    assert await stores.users.count("other") == 0
+    first = await stores.users.page("public", limit=2, after=None, newest_first=False)
+    assert [u.user_id for u in first] == ["u0", "u1"]
+    last = first[-1]
+    rest = await stores.users.page(
+        "public", limit=10, after=(last.time_joined, last.user_id), newest_first=False
+    )
+    assert [u.user_id for u in rest] == ["u2", "u3", "u4"]
+    newest = await stores.users.page(None, limit=2, after=None, newest_first=True)
+    assert [u.user_id for u in newest] == ["u4", "u3"]
+    assert newest[0].login_methods[0].email == "p4@example.com"

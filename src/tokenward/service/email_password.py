@@ -95,6 +95,23 @@ class EmailPasswordAccounts:
             raise WrongCredentials
         return user
 
+    async def create_user(self, tenant_id: str, email: str, password: str) -> UserRecord:
+        """Create an account without the password policy: for the core API, whose callers (the
+        backend SDKs) apply their own. Raises EmailAlreadyExists or UnknownTenant."""
+        return await self._users.create_email_password_user(
+            user_id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            email=normalise_email(email),
+            password_hash=await self._hasher.hash(password),
+            now=self._clock.now_ms(),
+        )
+
+    async def set_password(self, recipe_user_id: str, password: str) -> bool:
+        """Replace a password (the core API's update of a user); False for an unknown user."""
+        return await self._users.set_password_hash(
+            recipe_user_id, await self._hasher.hash(password)
+        )
+
     async def email_exists(self, tenant_id: str, email: str) -> bool:
         found = await self._users.find_email_password(tenant_id, normalise_email(email))
         return found is not None

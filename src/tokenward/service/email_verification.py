@@ -79,13 +79,10 @@ class EmailVerification:
         verified = await self.is_verified(recipe_user_id)
         return {EMAIL_VERIFIED.key: EMAIL_VERIFIED.entry(verified, self._clock.now_ms())}
 
-    async def send_link(self, recipe_user_id: str, tenant_id: str) -> SendOutcome:
-        """Email a verification link. Raises EmailDeliveryError (retryable) on mail failure."""
-        email = await self._email_of(recipe_user_id)
-        if email is None or await self._stores.email_verification.is_verified(
-            recipe_user_id, email
-        ):
-            return SendOutcome.ALREADY_VERIFIED
+    async def create_token(self, recipe_user_id: str, email: str, tenant_id: str) -> str | None:
+        """A verification token for (user, email), or None if that email is already verified."""
+        if await self._stores.email_verification.is_verified(recipe_user_id, email):
+            return None
         token = new_link_token()
         now = self._clock.now_ms()
         await self._stores.one_time_tokens.add(
@@ -99,6 +96,14 @@ class EmailVerification:
                 expires_at=now + self._validity_ms,
             )
         )
+        return token
+
+    async def send_link(self, recipe_user_id: str, tenant_id: str) -> SendOutcome:
+        """Email a verification link. Raises EmailDeliveryError (retryable) on mail failure."""
+        email = await self._email_of(recipe_user_id)
+        token = None if email is None else await self.create_token(recipe_user_id, email, tenant_id)
+        if email is None or token is None:
+            return SendOutcome.ALREADY_VERIFIED
         await self._sender.send(
             email_verification_email(
                 email,

@@ -60,19 +60,7 @@ class PasswordReset:
         method = await self._stores.users.find_email_password(tenant_id, email)
         if method is None:
             return
-        token = new_link_token()
-        now = self._clock.now_ms()
-        await self._stores.one_time_tokens.add(
-            OneTimeTokenRecord(
-                token_hash=token_hash(token),
-                purpose=PURPOSE,
-                tenant_id=tenant_id,
-                user_id=method.recipe_user_id,
-                email=email,
-                created_at=now,
-                expires_at=now + self._validity_ms,
-            )
-        )
+        token = await self.create_token(tenant_id, method.recipe_user_id, email)
         await self._sender.send(
             password_reset_email(
                 email,
@@ -81,6 +69,38 @@ class PasswordReset:
                 valid_for_s=self._validity_ms // 1000,
             )
         )
+
+    async def create_token(self, tenant_id: str, recipe_user_id: str, email: str) -> str:
+        token = new_link_token()
+        now = self._clock.now_ms()
+        await self._stores.one_time_tokens.add(
+            OneTimeTokenRecord(
+                token_hash=token_hash(token),
+                purpose=PURPOSE,
+                tenant_id=tenant_id,
+                user_id=recipe_user_id,
+                email=email,
+                created_at=now,
+                expires_at=now + self._validity_ms,
+            )
+        )
+        return token
+
+    async def consume(self, tenant_id: str, token: str) -> OneTimeTokenRecord:
+        """Use a reset token without setting a password (the core API: the backend SDK sets the
+        password in a second call). Raises InvalidToken."""
+        hashed = token_hash(token)
+        found = await self._stores.one_time_tokens.peek(
+            hashed, purpose=PURPOSE, now=self._clock.now_ms()
+        )
+        if found is None or found.tenant_id != tenant_id:
+            raise InvalidToken
+        used = await self._stores.one_time_tokens.consume(
+            hashed, purpose=PURPOSE, now=self._clock.now_ms()
+        )
+        if used is None:
+            raise InvalidToken
+        return used
 
     async def reset(self, tenant_id: str, token: str, new_password: str) -> str:
         """Set a new password with a token; return the user id. Raises InvalidToken or

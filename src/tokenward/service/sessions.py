@@ -74,18 +74,21 @@ class SessionService:
         tenant_id: str = DEFAULT_TENANT,
         access_token_payload: Mapping[str, Any] | None = None,
         session_data: Mapping[str, Any] | None = None,
+        anti_csrf: bool | None = None,
     ) -> IssuedTokens:
-        """Start a session. Raises ProtectedClaimError if the payload uses a reserved claim."""
+        """Start a session. Raises ProtectedClaimError if the payload uses a reserved claim.
+        ``anti_csrf`` overrides the configured choice of anti-CSRF tokens (the core API lets
+        each backend SDK call decide)."""
         payload = dict(access_token_payload or {})
         access_token.check_user_payload(payload)
         now = self._clock.now_ms()
         handle = str(uuid.uuid4())
         if tenant_id != DEFAULT_TENANT:
             handle = f"{handle}_{tenant_id}"
-        anti_csrf = str(uuid.uuid4()) if self._policy.anti_csrf_tokens else None
+        anti_csrf_token = self._new_anti_csrf(anti_csrf)
         token = rt.seal(
             self._refresh_key,
-            rt.RefreshTokenPayload(handle, tenant_id, anti_csrf_token=anti_csrf),
+            rt.RefreshTokenPayload(handle, tenant_id, anti_csrf_token=anti_csrf_token),
         )
         record = SessionRecord(
             session_handle=handle,
@@ -98,9 +101,9 @@ class SessionService:
             created_at=now,
             expires_at=now + self._policy.refresh_token_validity_ms,
         )
-        access = await self._mint(record, rt.hash1(token), None, anti_csrf, now)
+        access = await self._mint(record, rt.hash1(token), None, anti_csrf_token, now)
         await self._store.create(record)
-        return IssuedTokens(access, token, record.expires_at, anti_csrf)
+        return IssuedTokens(access, token, record.expires_at, anti_csrf_token)
 
     # --- verify -------------------------------------------------------------------------------
 
@@ -111,12 +114,13 @@ class SessionService:
         check_database: bool = False,
         anti_csrf_token: str | None = None,
         check_anti_csrf_token: bool = False,
+        anti_csrf: bool | None = None,
     ) -> VerifiedSession:
         """Check an access token. Without a parent hash and without ``check_database`` this does
         no I/O; otherwise it consults (and may promote) the session row."""
         claims = await self._parse(token)
         if check_anti_csrf_token and not self._anti_csrf_ok(
-            claims.anti_csrf_token, anti_csrf_token
+            claims.anti_csrf_token, anti_csrf_token, anti_csrf
         ):
             raise TryRefreshToken("anti-csrf token missing or not matching")
         if claims.parent_refresh_token_hash1 is None and not check_database:
@@ -155,7 +159,7 @@ class SessionService:
             ):
                 continue
             reissue = decision.outcome is not VerifyOutcome.UNCHANGED or (
-                check_database and dict(claims.user_claims) != _with_issuer(record.jwt_payload)
+                check_database and dict(claims.user_claims) != _without_issuer(record.jwt_payload)
             )
             if not reissue:
                 return VerifiedSession(claims, token)
@@ -173,6 +177,7 @@ class SessionService:
         *,
         anti_csrf_token: str | None = None,
         check_anti_csrf_token: bool = False,
+        anti_csrf: bool | None = None,
     ) -> IssuedTokens:
         """Exchange a refresh token for a new pair. Raises Unauthorised (clear tokens) or
         TokenTheftDetected (after revoking the session)."""
@@ -181,7 +186,7 @@ class SessionService:
         except InvalidRefreshToken:
             raise Unauthorised("refresh token is not valid", clear_tokens=True) from None
         if check_anti_csrf_token and not self._anti_csrf_ok(
-            sealed.anti_csrf_token, anti_csrf_token
+            sealed.anti_csrf_token, anti_csrf_token, anti_csrf
         ):
             raise Unauthorised("anti-csrf token missing or not matching", clear_tokens=True)
         presented_hash1 = rt.hash1(token)
@@ -205,13 +210,18 @@ class SessionService:
                 ):
                     continue
                 expires_at = now + self._policy.refresh_token_validity_ms
-            return await self._issue_child(record, presented_hash1, expires_at, now)
+            return await self._issue_child(record, presented_hash1, expires_at, now, anti_csrf)
         raise SessionBusy("the session changed concurrently too often; retry")
 
     async def _issue_child(
-        self, record: SessionRecord, parent_hash1: str, expires_at: int, now: int
+        self,
+        record: SessionRecord,
+        parent_hash1: str,
+        expires_at: int,
+        now: int,
+        anti_csrf_enabled: bool | None,
     ) -> IssuedTokens:
-        anti_csrf = str(uuid.uuid4()) if self._policy.anti_csrf_tokens else None
+        anti_csrf = self._new_anti_csrf(anti_csrf_enabled)
         child = rt.seal(
             self._refresh_key,
             rt.RefreshTokenPayload(
@@ -275,6 +285,11 @@ class SessionService:
             raise Unauthorised("access token belongs to another session", clear_tokens=False)
         return await self._reissue(claims, merged)
 
+    async def replace_payload(self, session_handle: str, payload: Mapping[str, Any]) -> bool:
+        """Replace the stored access-token payload; tokens pick it up when next reissued."""
+        access_token.check_user_payload(payload)
+        return await self._store.update_jwt_payload(session_handle, dict(payload))
+
     async def regenerate(self, access_token_str: str, payload: Mapping[str, Any]) -> AccessToken:
         """Replace the payload of the session ``access_token_str`` belongs to, and return that
         token's replacement (the core API's regenerate). Raises ProtectedClaimError."""
@@ -292,15 +307,25 @@ class SessionService:
         updated = dataclasses.replace(
             claims,
             issued_at_s=access_token.to_seconds(self._clock.now_ms()),
-            issuer=self._policy.issuer,
+            issuer=self._issuer(user_claims),
             user_claims=user_claims,
         )
         return access_token_from(updated, access_token.mint(updated, kid, key))
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _anti_csrf_ok(self, expected: str | None, presented: str | None) -> bool:
-        if not self._policy.anti_csrf_tokens:
+    def _new_anti_csrf(self, enabled: bool | None) -> str | None:
+        on = self._policy.anti_csrf_tokens if enabled is None else enabled
+        return str(uuid.uuid4()) if on else None
+
+    def _issuer(self, user_claims: Mapping[str, Any]) -> str | None:
+        """Our issuer, unless the payload brings its own (backend SDKs put ``iss`` there)."""
+        return None if access_token.ISSUER_CLAIM in user_claims else self._policy.issuer
+
+    def _anti_csrf_ok(
+        self, expected: str | None, presented: str | None, enabled: bool | None = None
+    ) -> bool:
+        if not (self._policy.anti_csrf_tokens if enabled is None else enabled):
             return True
         if expected is None or presented is None:
             return False
@@ -344,11 +369,11 @@ class SessionService:
             anti_csrf_token=anti_csrf,
             issued_at_s=access_token.to_seconds(now),
             expires_at_s=access_token.to_seconds(now + self._policy.access_token_validity_ms),
-            issuer=self._policy.issuer,
+            issuer=self._issuer(record.jwt_payload),
             user_claims=record.jwt_payload,
         )
         return access_token_from(claims, access_token.mint(claims, kid, key))
 
 
-def _with_issuer(payload: Mapping[str, Any]) -> dict[str, Any]:
+def _without_issuer(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k != access_token.ISSUER_CLAIM}

@@ -11,13 +11,17 @@ from tokenward.store.ports import (
     EmailVerificationStore,
     OneTimeTokenStore,
     PasswordResetStore,
+    RoleStore,
     SecretStore,
     SessionStore,
     SigningKeyStore,
+    UserMetadataStore,
     UserStore,
 )
+from tokenward.store.roles import SqlRoleStore
 from tokenward.store.sessions import SqlSessionStore
 from tokenward.store.signing_keys import SqlSecretStore, SqlSigningKeyStore
+from tokenward.store.user_metadata import SqlUserMetadataStore
 from tokenward.store.users import SqlPasswordResetStore, SqlUserStore
 
 
@@ -33,6 +37,8 @@ class Stores:
     users: UserStore
     email_verification: EmailVerificationStore
     password_reset: PasswordResetStore
+    roles: RoleStore
+    user_metadata: UserMetadataStore
 
     @classmethod
     def open(cls, database_url: str) -> Stores:
@@ -46,6 +52,8 @@ class Stores:
             users=SqlUserStore(db),
             email_verification=SqlEmailVerificationStore(db),
             password_reset=SqlPasswordResetStore(db),
+            roles=SqlRoleStore(db),
+            user_metadata=SqlUserMetadataStore(db),
         )
 
     async def close(self) -> None:

@@ -170,3 +170,48 @@ one_time_tokens = Table(
     Column("expires_at", BigInteger, nullable=False, index=True),
     Index("ix_one_time_tokens_purpose_user", "purpose", "user_id"),
 )
+
+# Roles and their permissions belong to the app; which users hold a role is kept per tenant, as in
+# SuperTokens' userroles recipe. user_roles has no foreign key to users: the core API may assign
+# roles to user ids that live in another system.
+roles = Table(
+    "roles",
+    metadata,
+    Column("role", String(255), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+role_permissions = Table(
+    "role_permissions",
+    metadata,
+    Column(
+        "role",
+        String(255),
+        ForeignKey("roles.role", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("permission", String(255), primary_key=True, index=True),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("user_id", String(128), primary_key=True),
+    Column(
+        "role",
+        String(255),
+        ForeignKey("roles.role", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index("ix_user_roles_tenant_id_role", "tenant_id", "role"),
+)
+
+# One JSON object per user (SuperTokens' usermetadata recipe), per app, whatever the tenant.
+user_metadata = Table(
+    "user_metadata",
+    metadata,
+    Column("user_id", String(128), primary_key=True),
+    Column("metadata", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

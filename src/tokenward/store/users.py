@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, true, tuple_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.store.database import Database
 from tokenward.store.one_time_tokens import consume_token, delete_tokens
@@ -163,6 +164,72 @@ class SqlUserStore:
         async with self._db.write() as conn:
             result = await conn.execute(delete(users).where(users.c.user_id == user_id))
         return result.rowcount == 1
+
+    async def page(
+        self,
+        tenant_id: str | None,
+        *,
+        limit: int,
+        after: tuple[int, str] | None,
+        newest_first: bool,
+    ) -> list[UserRecord]:
+        key = tuple_(users.c.time_joined, users.c.user_id)
+        query = select(users).where(_in_tenant(tenant_id))
+        if after is not None:
+            query = query.where(key < tuple_(*after) if newest_first else key > tuple_(*after))
+        order = (
+            (users.c.time_joined.desc(), users.c.user_id.desc())
+            if newest_first
+            else (users.c.time_joined, users.c.user_id)
+        )
+        async with self._db.read() as conn:
+            rows = list(await conn.execute(query.order_by(*order).limit(limit)))
+            return await _users_in(conn, rows)
+
+    async def count(self, tenant_id: str | None) -> int:
+        async with self._db.read() as conn:
+            result = await conn.execute(
+                select(func.count()).select_from(users).where(_in_tenant(tenant_id))
+            )
+            return int(result.scalar_one())
+
+
+async def _users_in(conn: AsyncConnection, rows: list[Any]) -> list[UserRecord]:
+    if not rows:
+        return []
+    ids = [row.user_id for row in rows]
+    method_rows = await conn.execute(
+        _methods_query()
+        .where(login_methods.c.user_id.in_(ids))
+        .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
+    )
+    by_user: dict[str, list[LoginMethodRecord]] = {}
+    for method in _methods(method_rows):
+        by_user.setdefault(method.user_id, []).append(method)
+    return [
+        UserRecord(row.user_id, row.time_joined, tuple(by_user.get(row.user_id, ())))
+        for row in rows
+    ]
+
+
+def _in_tenant(tenant_id: str | None) -> Any:
+    if tenant_id is None:
+        return true()
+    return exists(
+        select(login_method_tenants.c.recipe_user_id)
+        .select_from(
+            login_method_tenants.join(
+                login_methods,
+                login_methods.c.recipe_user_id == login_method_tenants.c.recipe_user_id,
+            )
+        )
+        .where(
+            and_(
+                login_methods.c.user_id == users.c.user_id,
+                login_method_tenants.c.tenant_id == tenant_id,
+            )
+        )
+    )
 
 
 class SqlPasswordResetStore:

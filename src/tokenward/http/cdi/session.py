@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from tokenward.core.access_token import AccessTokenClaims
+from tokenward.core.errors import ProtectedClaimError
 from tokenward.http.cdi.guard import (
     CdiBadRequest,
     body,
@@ -17,8 +19,9 @@ from tokenward.http.cdi.guard import (
     string_field,
 )
 from tokenward.http.context import runtime
-from tokenward.service.errors import TryRefreshToken, Unauthorised
-from tokenward.service.session_types import AccessToken, VerifiedSession
+from tokenward.http.fdi.tenants import tenant_of
+from tokenward.service.errors import TokenTheftDetected, TryRefreshToken, Unauthorised
+from tokenward.service.session_types import AccessToken, IssuedTokens, VerifiedSession
 
 
 def _session_json(verified: VerifiedSession) -> dict[str, Any]:
@@ -27,7 +30,7 @@ def _session_json(verified: VerifiedSession) -> dict[str, Any]:
         "handle": claims.session_handle,
         "userId": claims.user_id,
         "recipeUserId": claims.recipe_user_id,
-        "userDataInJWT": dict(claims.user_claims),
+        "userDataInJWT": _user_data(claims),
         "tenantId": claims.tenant_id,
     }
 
@@ -38,6 +41,115 @@ def _token_json(access: AccessToken) -> dict[str, Any]:
         "expiry": access.expires_at_ms,
         "createdTime": access.claims.issued_at_s * 1000,
     }
+
+
+def _issued_json(issued: IssuedTokens, tenant_id: str, recipe_user_id: str) -> dict[str, Any]:
+    claims = issued.access.claims
+    created = claims.issued_at_s * 1000
+    answer: dict[str, Any] = {
+        "session": {
+            "handle": claims.session_handle,
+            "userId": claims.user_id,
+            "recipeUserId": recipe_user_id,
+            "userDataInJWT": _user_data(claims),
+            "tenantId": tenant_id,
+        },
+        "accessToken": _token_json(issued.access),
+        "refreshToken": {
+            "token": issued.refresh_token,
+            "expiry": issued.refresh_expires_at_ms,
+            "createdTime": created,
+        },
+    }
+    if issued.anti_csrf_token is not None:
+        answer["antiCsrfToken"] = issued.anti_csrf_token
+    return answer
+
+
+def _user_data(claims: AccessTokenClaims) -> dict[str, Any]:
+    data = dict(claims.user_claims)
+    if claims.issuer is not None:
+        data["iss"] = claims.issuer
+    return data
+
+
+@cdi
+async def create(request: Request) -> Response:
+    data = await body(request)
+    user_id = string_field(data, "userId")
+    payload = data.get("userDataInJWT") or {}
+    session_data = data.get("userDataInDatabase") or {}
+    if not isinstance(payload, dict) or not isinstance(session_data, dict):
+        raise CdiBadRequest("userDataInJWT and userDataInDatabase must be JSON objects")
+    tenant_id = tenant_of(request)
+    try:
+        issued = await runtime(request).services.sessions.create(
+            user_id,
+            recipe_user_id=user_id,
+            tenant_id=tenant_id,
+            access_token_payload=payload,
+            session_data=session_data,
+            anti_csrf=data.get("enableAntiCsrf") is True,
+        )
+    except ProtectedClaimError as exc:
+        raise CdiBadRequest(str(exc)) from None
+    return ok(**_issued_json(issued, tenant_id, user_id))
+
+
+@cdi
+async def refresh(request: Request) -> Response:
+    data = await body(request)
+    token = string_field(data, "refreshToken")
+    anti_csrf = data.get("antiCsrfToken")
+    enabled = data.get("enableAntiCsrf") is True
+    try:
+        issued = await runtime(request).services.sessions.refresh(
+            token,
+            anti_csrf_token=anti_csrf if isinstance(anti_csrf, str) else None,
+            check_anti_csrf_token=enabled,
+            anti_csrf=enabled,
+        )
+    except TokenTheftDetected as theft:
+        return JSONResponse(
+            {
+                "status": "TOKEN_THEFT_DETECTED",
+                "session": {
+                    "handle": theft.session_handle,
+                    "userId": theft.user_id,
+                    "recipeUserId": theft.recipe_user_id,
+                },
+            }
+        )
+    except Unauthorised as exc:
+        return status("UNAUTHORISED", str(exc))
+    claims = issued.access.claims
+    return ok(**_issued_json(issued, claims.tenant_id, claims.recipe_user_id))
+
+
+@cdi
+async def user_sessions(request: Request) -> Response:
+    user_id = request.query_params.get("userId")
+    if not user_id:
+        raise CdiBadRequest("Field name 'userId' is missing in GET request")
+    all_tenants = request.query_params.get("fetchAcrossAllTenants", "true") != "false"
+    tenant = None if all_tenants else tenant_of(request)
+    handles = await runtime(request).services.sessions.handles_for_user(user_id, tenant)
+    return ok(sessionHandles=handles)
+
+
+@cdi
+async def put_jwt_data(request: Request) -> Response:
+    data = await body(request)
+    handle = string_field(data, "sessionHandle")
+    payload = object_field(data, "userDataInJWT")
+    sessions = runtime(request).services.sessions
+    try:
+        if await sessions.info(handle) is None:
+            return status("UNAUTHORISED", "Session does not exist.")
+        await sessions.replace_payload(handle, payload)
+    except ProtectedClaimError as exc:
+        raise CdiBadRequest(str(exc)) from None
+    return ok()
 
 
 @cdi
@@ -51,6 +163,7 @@ async def verify(request: Request) -> Response:
             check_database=data.get("checkDatabase") is True,
             anti_csrf_token=anti_csrf if isinstance(anti_csrf, str) else None,
             check_anti_csrf_token=data.get("doAntiCsrfCheck") is True,
+            anti_csrf=data.get("enableAntiCsrf") is True,
         )
     except TryRefreshToken as exc:
         return status("TRY_REFRESH_TOKEN", str(exc))
@@ -72,6 +185,8 @@ async def regenerate(request: Request) -> Response:
         access = await runtime(request).services.sessions.regenerate(token, payload)
     except (Unauthorised, TryRefreshToken) as exc:
         return status("UNAUTHORISED", str(exc))
+    except ProtectedClaimError as exc:
+        raise CdiBadRequest(str(exc)) from None
     verified = VerifiedSession(access.claims, access.token)
     return ok(session=_session_json(verified), accessToken=_token_json(access))
 

@@ -1,4 +1,5 @@
-"""The FDI (≥ 3.0) ``user`` object, as SuperTokens' SDKs build and parse it."""
+"""The ``user`` object of the FDI (≥ 3.0) and of the core API: SuperTokens' SDKs build and parse
+the same shape on both sides."""
 
 from __future__ import annotations
 

@@ -1,0 +1,167 @@
+"""tokenward as the core of an app built with the official supertokens-python SDK (0.31.4):
+the SDK's own FDI routes and session verification, over real HTTP, backed by our core API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.support.cli import clean_env
+from tests.support.server import ServeProcess
+
+HERE = Path(__file__).resolve().parent
+API_KEY = "sdk-compat-test-api-key-0123456789"
+PASSWORD = "sdkpassword123"  # the SDK's own policy wants a letter and a digit
+
+
+def form(**fields: str) -> dict[str, Any]:
+    return {"formFields": [{"id": k, "value": v} for k, v in fields.items()]}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def sdk_app(tmp_path: Path, database_url: str) -> Iterator[tuple[str, Path]]:
+    core_env = clean_env(
+        TOKENWARD_DATABASE_URL=database_url,
+        TOKENWARD_API_KEYS=API_KEY,
+        TOKENWARD_PASSWORD_HASH_MEMORY_KIB="7168",
+        TOKENWARD_PASSWORD_HASH_TIME_COST="1",
+    )
+    mail_log = tmp_path / "mail.jsonl"
+    with ServeProcess(tmp_path, env=core_env) as core:
+        app_env = clean_env(
+            TOKENWARD_CORE_URL=core.url,
+            TOKENWARD_CORE_API_KEY=API_KEY,
+            MAIL_LOG=str(mail_log),
+            TLDEXTRACT_CACHE=str(tmp_path / "tld-cache"),
+        )
+        command = [sys.executable, str(HERE / "sdk_app.py")]
+        with ServeProcess(tmp_path, env=app_env, command=command) as app:
+            yield app.url, mail_log
+
+
+def last_link(mail_log: Path) -> str:
+    return str(json.loads(mail_log.read_text().splitlines()[-1])["link"])
+
+
+def test_email_password_sessions_and_verification_through_the_sdk(
+    sdk_app: tuple[str, Path],
+) -> None:
+    url, mail_log = sdk_app
+    with httpx.Client(base_url=url, timeout=30) as client:
+        ep = {"rid": "emailpassword", "fdi-version": "4.1", "st-auth-mode": "header"}
+        signed_up = client.post(
+            "/auth/signup", json=form(email="Sdk@Example.com", password=PASSWORD), headers=ep
+        )
+        assert signed_up.json()["status"] == "OK", signed_up.text
+        user = signed_up.json()["user"]
+        assert user["emails"] == ["sdk@example.com"]
+        access, refresh = (
+            signed_up.headers["st-access-token"],
+            signed_up.headers["st-refresh-token"],
+        )
+
+        taken = client.post(
+            "/auth/signup", json=form(email="sdk@example.com", password=PASSWORD), headers=ep
+        )
+        assert taken.json()["status"] == "FIELD_ERROR"
+        wrong = client.post(
+            "/auth/signin", json=form(email="sdk@example.com", password="wrong123abc"), headers=ep
+        )
+        assert wrong.json() == {"status": "WRONG_CREDENTIALS_ERROR"}
+        exists = client.get(
+            "/auth/emailpassword/email/exists", params={"email": "sdk@example.com"}, headers=ep
+        )
+        assert exists.json() == {"status": "OK", "exists": True}
+
+        me = client.get("/api/me", headers=bearer(access))
+        assert me.status_code == 200, me.text
+        assert me.json()["userId"] == user["id"]
+        assert me.json()["payload"]["st-ev"]["v"] is False
+
+        # Email verification: the SDK asks our core for the token and, later, to consume it.
+        ev = {"rid": "emailverification", "fdi-version": "4.1"}
+        sent = client.post("/auth/user/email/verify/token", headers=bearer(access) | ev)
+        assert sent.json()["status"] == "OK", sent.text
+        token = parse_qs(urlsplit(last_link(mail_log)).query)["token"][0]
+        verified = client.post(
+            "/auth/user/email/verify", json={"method": "token", "token": token}, headers=ev
+        )
+        assert verified.json()["status"] == "OK", verified.text
+        status = client.get("/auth/user/email/verify", headers=bearer(access) | ev)
+        assert status.json()["isVerified"] is True
+        access = status.headers.get("st-access-token") or access
+
+        # Refresh, then the first use of the new access token is promoted by our core.
+        renewed = client.post("/auth/session/refresh", headers=bearer(refresh) | {"rid": "session"})
+        assert renewed.status_code == 200, renewed.text
+        new_access = renewed.headers["st-access-token"]
+        first_use = client.get("/api/me", headers=bearer(new_access))
+        assert first_use.status_code == 200, first_use.text
+        assert first_use.headers.get("st-access-token"), "the SDK set the promoted token"
+        promoted = first_use.headers["st-access-token"]
+        assert client.get("/api/fresh", headers=bearer(promoted)).status_code == 200
+
+        # The old refresh token is now an ancestor: theft, handled by the SDK.
+        stolen = client.post("/auth/session/refresh", headers=bearer(refresh) | {"rid": "session"})
+        assert (stolen.status_code, stolen.json()) == (401, {"message": "token theft detected"})
+        assert client.get("/api/fresh", headers=bearer(promoted)).status_code == 401
+
+        # Sign in again, then sign out.
+        signed_in = client.post(
+            "/auth/signin", json=form(email="sdk@example.com", password=PASSWORD), headers=ep
+        )
+        assert signed_in.json()["status"] == "OK"
+        again = signed_in.headers["st-access-token"]
+        out = client.post("/auth/signout", headers=bearer(again) | {"rid": "session"})
+        assert out.json() == {"status": "OK"}
+        assert client.get("/api/fresh", headers=bearer(again)).status_code == 401
+
+
+def test_password_reset_through_the_sdk(sdk_app: tuple[str, Path]) -> None:
+    url, mail_log = sdk_app
+    with httpx.Client(base_url=url, timeout=30) as client:
+        ep = {"rid": "emailpassword", "fdi-version": "4.1"}
+        assert (
+            client.post(
+                "/auth/signup", json=form(email="reset@example.com", password=PASSWORD), headers=ep
+            ).json()["status"]
+            == "OK"
+        )
+        asked = client.post(
+            "/auth/user/password/reset/token", json=form(email="reset@example.com"), headers=ep
+        )
+        assert asked.json()["status"] == "OK", asked.text
+        token = parse_qs(urlsplit(last_link(mail_log)).query)["token"][0]
+        reset = client.post(
+            "/auth/user/password/reset",
+            json={"method": "token", "token": token, **form(password="newpassword456")},
+            headers=ep,
+        )
+        assert reset.json()["status"] == "OK", reset.text
+        old = client.post(
+            "/auth/signin", json=form(email="reset@example.com", password=PASSWORD), headers=ep
+        )
+        assert old.json()["status"] == "WRONG_CREDENTIALS_ERROR"
+        new = client.post(
+            "/auth/signin",
+            json=form(email="reset@example.com", password="newpassword456"),
+            headers=ep,
+        )
+        assert new.json()["status"] == "OK"
+        reused = client.post(
+            "/auth/user/password/reset",
+            json={"method": "token", "token": token, **form(password="another789xyz")},
+            headers=ep,
+        )
+        assert reused.json()["status"] == "RESET_PASSWORD_INVALID_TOKEN_ERROR"
