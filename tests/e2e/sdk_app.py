@@ -11,17 +11,34 @@ import json
 import os
 from typing import Any
 
+import tldextract
 import uvicorn
 from fastapi import Depends, FastAPI
 from supertokens_python import InputAppInfo, SupertokensConfig, init
+from supertokens_python.asyncio import delete_user, get_user_count, get_users_newest_first
 from supertokens_python.framework.fastapi import get_middleware
 from supertokens_python.ingredients.emaildelivery.types import (
     EmailDeliveryConfig,
     EmailDeliveryInterface,
 )
-from supertokens_python.recipe import emailpassword, emailverification, session
+from supertokens_python.recipe import (
+    emailpassword,
+    emailverification,
+    session,
+    usermetadata,
+    userroles,
+)
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.framework.fastapi import verify_session
+from supertokens_python.recipe.usermetadata.asyncio import get_user_metadata, update_user_metadata
+from supertokens_python.recipe.userroles import UserRoleClaim
+from supertokens_python.recipe.userroles.asyncio import (
+    add_role_to_user,
+    create_new_role_or_add_permissions,
+)
+
+# Offline: the SDK's public-suffix helper uses its bundled snapshot instead of downloading one.
+tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
 
 PORT = int(os.environ["PORT"])
 MAIL_LOG = os.environ["MAIL_LOG"]
@@ -57,6 +74,8 @@ init(
         emailverification.init(
             mode="OPTIONAL", email_delivery=EmailDeliveryConfig(service=MailLog())
         ),
+        userroles.init(),
+        usermetadata.init(),
     ],
 )
 
@@ -74,6 +93,50 @@ async def fresh(
     s: SessionContainer = Depends(verify_session(check_database=True)),
 ) -> dict[str, Any]:
     return {"handle": s.get_handle()}
+
+
+def admins_only(
+    validators: list[Any], _session: SessionContainer, _context: dict[str, Any]
+) -> list[Any]:
+    return [*validators, UserRoleClaim.validators.includes("admin")]
+
+
+@app.get("/api/admin")
+async def admin(
+    s: SessionContainer = Depends(verify_session(override_global_claim_validators=admins_only)),
+) -> dict[str, Any]:
+    return {"userId": s.get_user_id()}
+
+
+@app.post("/api/grant-admin/{user_id}")
+async def grant_admin(user_id: str) -> dict[str, Any]:
+    created = await create_new_role_or_add_permissions("admin", ["users:read", "users:write"])
+    added = await add_role_to_user("public", user_id, "admin")
+    return {"created": created.created_new_role, "added": type(added).__name__}
+
+
+@app.get("/api/metadata")
+async def read_metadata(s: SessionContainer = Depends(verify_session())) -> dict[str, Any]:
+    return (await get_user_metadata(s.get_user_id())).metadata
+
+
+@app.post("/api/metadata")
+async def write_metadata(
+    update: dict[str, Any], s: SessionContainer = Depends(verify_session())
+) -> dict[str, Any]:
+    return (await update_user_metadata(s.get_user_id(), update)).metadata
+
+
+@app.get("/api/users")
+async def users() -> dict[str, Any]:
+    page = await get_users_newest_first("public")
+    return {"ids": [u.id for u in page.users], "count": await get_user_count()}
+
+
+@app.delete("/api/users/{user_id}")
+async def remove(user_id: str) -> dict[str, str]:
+    await delete_user(user_id)
+    return {"deleted": user_id}
 
 
 if __name__ == "__main__":

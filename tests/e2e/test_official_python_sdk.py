@@ -165,3 +165,56 @@ def test_password_reset_through_the_sdk(sdk_app: tuple[str, Path]) -> None:
             headers=ep,
         )
         assert reused.json()["status"] == "RESET_PASSWORD_INVALID_TOKEN_ERROR"
+
+
+def test_roles_metadata_and_users_through_the_sdk(sdk_app: tuple[str, Path]) -> None:
+    url, _ = sdk_app
+    with httpx.Client(base_url=url, timeout=30) as client:
+        ep = {"rid": "emailpassword", "st-auth-mode": "header"}
+        ids = []
+        for email in ("admin@example.com", "plain@example.com"):
+            created = client.post(
+                "/auth/signup", json=form(email=email, password=PASSWORD), headers=ep
+            )
+            ids.append(created.json()["user"]["id"])
+        admin_id, plain_id = ids
+        granted = client.post(f"/api/grant-admin/{admin_id}")
+        assert granted.json() == {"created": True, "added": "AddRoleToUserOkResult"}
+
+        # Roles travel in the token the SDK mints at sign-in (st-role / st-perm from our core).
+        admin = client.post(
+            "/auth/signin", json=form(email="admin@example.com", password=PASSWORD), headers=ep
+        )
+        token = admin.headers["st-access-token"]
+        payload = client.get("/api/me", headers=bearer(token)).json()["payload"]
+        assert payload["st-role"]["v"] == ["admin"]
+        assert sorted(payload["st-perm"]["v"]) == ["users:read", "users:write"]  # SDK-built list
+        assert client.get("/api/admin", headers=bearer(token)).status_code == 200
+        plain = client.post(
+            "/auth/signin", json=form(email="plain@example.com", password=PASSWORD), headers=ep
+        )
+        denied = client.get("/api/admin", headers=bearer(plain.headers["st-access-token"]))
+        assert denied.status_code == 403
+        assert denied.json()["claimValidationErrors"][0]["id"] == "st-role"
+
+        # Metadata: merged at the top level, null removes a key.
+        assert client.post(
+            "/api/metadata", json={"theme": "dark", "lang": "en"}, headers=bearer(token)
+        ).json() == {"theme": "dark", "lang": "en"}
+        assert client.post(
+            "/api/metadata", json={"lang": None, "nested": {"a": 1}}, headers=bearer(token)
+        ).json() == {"theme": "dark", "nested": {"a": 1}}
+        assert client.get("/api/metadata", headers=bearer(token)).json() == {
+            "theme": "dark",
+            "nested": {"a": 1},
+        }
+
+        # Listing and deletion.
+        listed = client.get("/api/users").json()
+        assert listed == {"ids": [plain_id, admin_id], "count": 2}
+        assert client.delete(f"/api/users/{plain_id}").json() == {"deleted": plain_id}
+        assert client.get("/api/users").json() == {"ids": [admin_id], "count": 1}
+        gone = client.post(
+            "/auth/signin", json=form(email="plain@example.com", password=PASSWORD), headers=ep
+        )
+        assert gone.json()["status"] == "WRONG_CREDENTIALS_ERROR"

@@ -17,9 +17,11 @@ from tokenward.service.email_templates import reset_link, verification_link
 from tokenward.service.email_verification import EmailVerification, Mode
 from tokenward.service.password_hashing import PasswordHasher
 from tokenward.service.password_reset import PasswordReset
+from tokenward.service.roles import Roles
 from tokenward.service.session_types import SessionPolicy
 from tokenward.service.sessions import SessionService
 from tokenward.service.signing_keys import KeyRing
+from tokenward.service.user_metadata import UserMetadata
 from tokenward.store import Stores
 
 REFRESH_KEY_SECRET = "refresh_token_key"  # noqa: S105 - the name of a stored secret
@@ -33,6 +35,8 @@ class Services:
     accounts: EmailPasswordAccounts
     password_reset: PasswordReset
     email_verification: EmailVerification
+    roles: Roles
+    user_metadata: UserMetadata
 
     def close(self) -> None:
         self.hasher.close()
@@ -104,4 +108,13 @@ async def open_services(
         token_validity_ms=settings.email_verification_token_validity * 1000,
         clock=clock,
     )
-    return Services(sessions, keys, hasher, accounts, reset, verification)
+    return Services(
+        sessions,
+        keys,
+        hasher,
+        accounts,
+        reset,
+        verification,
+        Roles(stores.roles, clock),
+        UserMetadata(stores.user_metadata, clock),
+    )

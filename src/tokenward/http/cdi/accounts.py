@@ -205,6 +205,8 @@ async def remove_user(request: Request) -> Response:
     rt = runtime(request)
     user_id = string_field(await body(request), "userId")
     await rt.services.sessions.revoke_all_for_user(user_id)
+    await rt.services.roles.delete_user(user_id)
+    await rt.services.user_metadata.clear(user_id)
     await rt.stores.users.delete(user_id)
     return ok()
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tokenward.http.cdi import accounts, meta, session
+from tokenward.http.cdi import accounts, meta, roles_metadata, session
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -48,4 +48,21 @@ def routes() -> list[Route]:
         *_both("/users/count", accounts.count_users, "GET"),
         Route("/user/remove", accounts.remove_user, methods=["POST"]),
         *_both("/recipe/multitenancy/tenant/v2", accounts.tenant, "GET"),
+        Route("/recipe/role", roles_metadata.put_role, methods=["PUT"]),
+        Route("/recipe/role/permissions", roles_metadata.role_permissions, methods=["GET"]),
+        Route(
+            "/recipe/role/permissions/remove",
+            roles_metadata.remove_role_permissions,
+            methods=["POST"],
+        ),
+        Route("/recipe/permission/roles", roles_metadata.permission_roles, methods=["GET"]),
+        Route("/recipe/role/remove", roles_metadata.remove_role, methods=["POST"]),
+        Route("/recipe/roles", roles_metadata.all_roles, methods=["GET"]),
+        *_both("/recipe/user/role", roles_metadata.add_user_role, "PUT"),
+        *_both("/recipe/user/role/remove", roles_metadata.remove_user_role, "POST"),
+        *_both("/recipe/user/roles", roles_metadata.user_roles, "GET"),
+        *_both("/recipe/role/users", roles_metadata.role_users, "GET"),
+        Route("/recipe/user/metadata", roles_metadata.get_metadata, methods=["GET"]),
+        Route("/recipe/user/metadata", roles_metadata.update_metadata, methods=["PUT"]),
+        Route("/recipe/user/metadata/remove", roles_metadata.remove_metadata, methods=["POST"]),
     ]

@@ -79,6 +79,9 @@ async def _start_session(request: Request, rt: Runtime, user: UserRecord, tenant
     recipe_user_id = user.login_methods[0].recipe_user_id
     payload = await extra_claims(rt.hooks, user, tenant_id)
     payload.update(await rt.services.email_verification.claim_payload(recipe_user_id))
+    payload.update(
+        await rt.services.roles.claims_payload(tenant_id, user.user_id, rt.clock.now_ms())
+    )
     issued = await rt.services.sessions.create(
         user.user_id,
         recipe_user_id=recipe_user_id,
