@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tests.support.server import ServeProcess
 
 HERE = Path(__file__).resolve().parent
 API_KEY = "sdk-compat-test-api-key-0123456789"
+ACCESS_TOKEN_VALIDITY_S = 3
 PASSWORD = "sdkpassword123"  # the SDK's own policy wants a letter and a digit
 
 
@@ -34,6 +36,7 @@ def sdk_app(tmp_path: Path, database_url: str) -> Iterator[tuple[str, Path]]:
     core_env = clean_env(
         TOKENWARD_DATABASE_URL=database_url,
         TOKENWARD_API_KEYS=API_KEY,
+        TOKENWARD_ACCESS_TOKEN_VALIDITY=str(ACCESS_TOKEN_VALIDITY_S),
         TOKENWARD_PASSWORD_HASH_MEMORY_KIB="7168",
         TOKENWARD_PASSWORD_HASH_TIME_COST="1",
     )
@@ -101,6 +104,12 @@ def test_email_password_sessions_and_verification_through_the_sdk(
         status = client.get("/auth/user/email/verify", headers=bearer(access) | ev)
         assert status.json()["isVerified"] is True
         access = status.headers.get("st-access-token") or access
+
+        # Expiry: the SDK answers "try refresh token" once our access token has run out
+        # (the core issues 3-second tokens here, so this is a short real wait).
+        time.sleep(ACCESS_TOKEN_VALIDITY_S + 0.2)
+        expired = client.get("/api/me", headers=bearer(access))
+        assert (expired.status_code, expired.json()) == (401, {"message": "try refresh token"})
 
         # Refresh, then the first use of the new access token is promoted by our core.
         renewed = client.post("/auth/session/refresh", headers=bearer(refresh) | {"rid": "session"})
