@@ -15,7 +15,7 @@ from tokenward.service.accounts import InvalidToken
 from tokenward.service.clock import Clock
 from tokenward.service.email_delivery import EmailSender
 from tokenward.service.email_templates import email_verification_email
-from tokenward.service.tokens import new_link_token, token_hash
+from tokenward.service.tokens import LinkTokens
 from tokenward.store import Stores
 from tokenward.store.ports import OneTimeTokenRecord, UserRecord
 
@@ -52,6 +52,7 @@ class EmailVerification:
         self.mode = mode
         self._app_name = app_name
         self._validity_ms = token_validity_ms
+        self._tokens = LinkTokens(stores.one_time_tokens, PURPOSE, token_validity_ms, clock)
         self._clock = clock
 
     async def verified_login_methods(self, user: UserRecord) -> dict[str, bool]:
@@ -83,20 +84,7 @@ class EmailVerification:
         """A verification token for (user, email), or None if that email is already verified."""
         if await self._stores.email_verification.is_verified(recipe_user_id, email):
             return None
-        token = new_link_token()
-        now = self._clock.now_ms()
-        await self._stores.one_time_tokens.add(
-            OneTimeTokenRecord(
-                token_hash=token_hash(token),
-                purpose=PURPOSE,
-                tenant_id=tenant_id,
-                user_id=recipe_user_id,
-                email=email,
-                created_at=now,
-                expires_at=now + self._validity_ms,
-            )
-        )
-        return token
+        return await self._tokens.issue(tenant_id, recipe_user_id, email)
 
     async def send_link(self, recipe_user_id: str, tenant_id: str) -> SendOutcome:
         """Email a verification link. Raises EmailDeliveryError (retryable) on mail failure."""
@@ -116,12 +104,7 @@ class EmailVerification:
 
     async def verify(self, tenant_id: str, token: str) -> OneTimeTokenRecord:
         """Use a verification token. Raises InvalidToken."""
-        hashed = token_hash(token)
-        found = await self._stores.one_time_tokens.peek(
-            hashed, purpose=PURPOSE, now=self._clock.now_ms()
-        )
-        if found is None or found.tenant_id != tenant_id:
-            raise InvalidToken
+        hashed, _ = await self._tokens.find(tenant_id, token)
         used = await self._stores.email_verification.verify_with_token(
             hashed, now=self._clock.now_ms()
         )

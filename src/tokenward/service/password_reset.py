@@ -17,7 +17,7 @@ from tokenward.service.email_delivery import EmailSender
 from tokenward.service.email_password import EmailPasswordAccounts
 from tokenward.service.email_templates import password_reset_email
 from tokenward.service.sessions import SessionService
-from tokenward.service.tokens import new_link_token, token_hash
+from tokenward.service.tokens import LinkTokens
 from tokenward.store import Stores
 from tokenward.store.ports import OneTimeTokenRecord
 
@@ -48,6 +48,7 @@ class PasswordReset:
         self._link = link
         self._app_name = app_name
         self._validity_ms = token_validity_ms
+        self._tokens = LinkTokens(stores.one_time_tokens, PURPOSE, token_validity_ms, clock)
         self._revoke_sessions = revoke_sessions
         self._clock = clock
 
@@ -71,45 +72,17 @@ class PasswordReset:
         )
 
     async def create_token(self, tenant_id: str, recipe_user_id: str, email: str) -> str:
-        token = new_link_token()
-        now = self._clock.now_ms()
-        await self._stores.one_time_tokens.add(
-            OneTimeTokenRecord(
-                token_hash=token_hash(token),
-                purpose=PURPOSE,
-                tenant_id=tenant_id,
-                user_id=recipe_user_id,
-                email=email,
-                created_at=now,
-                expires_at=now + self._validity_ms,
-            )
-        )
-        return token
+        return await self._tokens.issue(tenant_id, recipe_user_id, email)
 
     async def consume(self, tenant_id: str, token: str) -> OneTimeTokenRecord:
         """Use a reset token without setting a password (the core API: the backend SDK sets the
         password in a second call). Raises InvalidToken."""
-        hashed = token_hash(token)
-        found = await self._stores.one_time_tokens.peek(
-            hashed, purpose=PURPOSE, now=self._clock.now_ms()
-        )
-        if found is None or found.tenant_id != tenant_id:
-            raise InvalidToken
-        used = await self._stores.one_time_tokens.consume(
-            hashed, purpose=PURPOSE, now=self._clock.now_ms()
-        )
-        if used is None:
-            raise InvalidToken
-        return used
+        return await self._tokens.consume(tenant_id, token)
 
     async def reset(self, tenant_id: str, token: str, new_password: str) -> str:
         """Set a new password with a token; return the user id. Raises InvalidToken or
         FieldErrors (the new password breaks the policy; the token stays usable)."""
-        hashed = token_hash(token)
-        now = self._clock.now_ms()
-        found = await self._stores.one_time_tokens.peek(hashed, purpose=PURPOSE, now=now)
-        if found is None or found.tenant_id != tenant_id:
-            raise InvalidToken
+        hashed, found = await self._tokens.find(tenant_id, token)
         if (message := self._accounts.password_error(new_password, found.email)) is not None:
             raise FieldErrors([FieldError("password", message)])
         password_hash = await self._accounts.hash_password(new_password)
