@@ -50,14 +50,32 @@ def test_two_instances_share_sessions_and_keys(tmp_path: Path, postgres: Postgre
     with ServeProcess(tmp_path, env=env) as a, ServeProcess(tmp_path, env=env) as b:
         assert kids(a) == kids(b) and len(kids(a)) == 1
 
-        issued = asyncio.run(create_session(url))
-        on_a = httpx.post(a.url + REFRESH, headers=bearer(issued.refresh_token))
+        # Signed up on A, refreshed on A, then the child promoted on B.
+        signed_up = httpx.post(
+            a.url + "/auth/signup",
+            json={
+                "formFields": [
+                    {"id": "email", "value": "pat@example.com"},
+                    {"id": "password", "value": "a shared passphrase"},
+                ]
+            },
+        )
+        assert signed_up.json()["status"] == "OK"
+        first_refresh = signed_up.headers["st-refresh-token"]
+        assert (
+            httpx.get(
+                b.url + "/auth/user/email/verify",
+                headers=bearer(signed_up.headers["st-access-token"]),
+            ).json()["status"]
+            == "OK"
+        ), "B verifies A's access token"
+        on_a = httpx.post(a.url + REFRESH, headers=bearer(first_refresh))
         assert on_a.status_code == 200
         # The child minted by A is promoted by B...
         on_b = httpx.post(b.url + REFRESH, headers=bearer(on_a.headers["st-refresh-token"]))
         assert on_b.status_code == 200
         # ...so A sees the first token as an ancestor now: theft.
-        replay = httpx.post(a.url + REFRESH, headers=bearer(issued.refresh_token))
+        replay = httpx.post(a.url + REFRESH, headers=bearer(first_refresh))
         assert replay.json() == {"message": "token theft detected"}
 
         # An access token minted by A after a refresh is verified (and promoted) by B.
