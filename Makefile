@@ -3,11 +3,12 @@
 .DEFAULT_GOAL := help
 BIN := .venv/bin
 
-.PHONY: help run test lint typecheck pytest setup setup-dev test-deps clean
+.PHONY: help run test lint typecheck pytest bench setup setup-dev test-deps clean
 
 help:
 	@echo "make run   set up and start tokenward on http://127.0.0.1:3567 (SQLite ./tokenward.db)"
 	@echo "make test  set up and run lint, type checks and the whole test suite"
+	@echo "make bench measure against the floors and write docs/benchmarks.md (not part of test)"
 
 setup:
 	@bash scripts/venv.sh
@@ -33,6 +34,9 @@ pytest: setup-dev test-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+bench: setup-dev
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis
