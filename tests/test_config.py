@@ -56,7 +56,11 @@ def test_api_keys_are_comma_separated_secrets(monkeypatch: pytest.MonkeyPatch) -
 
 def test_urls_are_normalised() -> None:
     s = load_settings(
-        overrides={"api_domain": "HTTPS://API.Example.com/", "api_base_path": "auth/"}
+        overrides={
+            "api_domain": "HTTPS://API.Example.com/",
+            "api_base_path": "auth/",
+            "email_backend": "console",
+        }
     )
     assert s.api_domain == "https://api.example.com"
     assert s.api_base_path == "/auth"
@@ -86,6 +90,7 @@ def test_urls_are_normalised() -> None:
         ),
         ({"anti_csrf": "SOMETIMES"}, "anti_csrf", "VIA_TOKEN"),
         ({"signing_key_rotation_interval": 0}, "signing_key_rotation_interval", "greater than"),
+        ({"api_domain": "https://api.example.com"}, "email_backend", "not on localhost"),
     ],
 )
 def test_invalid_values_name_the_key_and_rule(

@@ -53,6 +53,11 @@ def _origin(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _is_local(origin: str) -> bool:
+    host = urlsplit(origin).hostname or ""
+    return host == "localhost" or host.endswith(".localhost") or host in ("127.0.0.1", "::1")
+
+
 class Settings(BaseSettings):
     """Every setting tokenward reads. Field docs are the reference for docs/configuration.md."""
 
@@ -277,6 +282,11 @@ class Settings(BaseSettings):
             )
         except ValueError as exc:
             raise ValueError(f"cookie_same_site (TOKENWARD_COOKIE_SAME_SITE): {exc}") from None
+        if "email_backend" not in self.model_fields_set and not _is_local(self.api_domain):
+            raise ValueError(
+                "email_backend (TOKENWARD_EMAIL_BACKEND): set it when the API is not on "
+                "localhost; the default console backend prints reset links to standard output"
+            )
         if self.email_backend is EmailBackend.SMTP and not self.smtp_host:
             raise ValueError("smtp_host (TOKENWARD_SMTP_HOST): required when email_backend is smtp")
         return self

@@ -4,6 +4,7 @@ a database outage in the middle of a refresh, and parallel refreshes over real H
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -93,6 +94,10 @@ def test_two_instances_share_sessions_and_keys(tmp_path: Path, postgres: Postgre
         assert rotated.returncode == 0
         new_kid = rotated.stdout.strip()
         assert new_kid.startswith("d-")
+        # Each instance reloads its published keys at most once a second.
+        deadline = time.monotonic() + 10
+        while not (new_kid in kids(a) and new_kid in kids(b)) and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert new_kid in kids(a) and new_kid in kids(b)
 
 

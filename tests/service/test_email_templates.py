@@ -31,6 +31,8 @@ def settings(**overrides: object) -> Settings:
     values: dict[str, object] = {
         "api_domain": "https://api.example.com",
         "website_domain": "https://app.example.com",
+        "email_backend": "smtp",
+        "smtp_host": "smtp.example.com",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -57,7 +59,7 @@ def test_verification_link_format_and_tenant() -> None:
 
 
 def test_link_defaults_to_the_api_domain_when_no_website_domain() -> None:
-    s = Settings(api_domain="https://auth.example.com")
+    s = Settings(api_domain="https://auth.example.com", email_backend="console")
     assert reset_link(s, "t").startswith("https://auth.example.com/auth/reset-password?")
 
 

@@ -38,4 +38,6 @@ def email_error(email: str) -> str | None:
     """
     if len(email) > MAX_EMAIL_LENGTH or _EMAIL_PATTERN.fullmatch(email) is None:
         return INVALID_EMAIL
+    if "\x00" in email or any("\ud800" <= c <= "\udfff" for c in email):
+        return INVALID_EMAIL  # the pattern admits them; no database or mail server would
     return None

@@ -102,18 +102,39 @@ _STRICT_DECODER = json.JSONDecoder(
 )
 
 
-def json_loads(data: str | bytes) -> Any:
-    """Parse JSON strictly: UTF-8 only, no duplicate keys, only finite numbers."""
+def _reject_unstorable(value: Any) -> None:
+    """Refuse strings no database or UTF-8 encoder takes: lone surrogates and NUL. They can
+    only arrive as ``\\u`` escapes, so callers run this only when the text has one."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or any("\ud800" <= c <= "\udfff" for c in item):
+                raise ValueError("JSON string with a NUL or a lone surrogate")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def json_loads(data: str | bytes, *, storable: bool = False) -> Any:
+    """Parse JSON strictly: UTF-8 only, no duplicate keys, only finite numbers. With
+    ``storable`` (request bodies), also no string holding a NUL or a lone surrogate, which no
+    database or UTF-8 encoder accepts."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return _STRICT_DECODER.decode(text)
+        value = _STRICT_DECODER.decode(text)
     except RecursionError as exc:  # absurd nesting must be bad input, not a crash
         raise ValueError("JSON nested too deeply") from exc
+    if storable and "\\u" in text:
+        _reject_unstorable(value)
+    return value
 
 
-def json_loads_object(data: str | bytes) -> dict[str, Any]:
+def json_loads_object(data: str | bytes, *, storable: bool = False) -> dict[str, Any]:
     """Parse strict JSON that must be an object (headers, payloads, sealed plaintexts)."""
-    value = json_loads(data)
+    value = json_loads(data, storable=storable)
     if not isinstance(value, dict):
         raise ValueError("JSON value is not an object")
     return value

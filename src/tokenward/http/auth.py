@@ -101,11 +101,13 @@ class Auth:
                 services.close()
         finally:
             self._runtime = None
-            if cleaner is not None:
-                cleaner.cancel()
-                with suppress(asyncio.CancelledError):
-                    await cleaner
-            await stores.close()
+            try:
+                if cleaner is not None:
+                    cleaner.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await cleaner
+            finally:
+                await stores.close()
 
     def install(self, app: Starlette, *, cors: bool = True) -> None:
         """Serve the frontend API from ``app`` and let its routes verify sessions. Call it

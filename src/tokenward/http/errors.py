@@ -10,7 +10,7 @@ from starlette.types import ExceptionHandler
 
 from tokenward.core.errors import ProtectedClaimError
 from tokenward.http.context import guard, token_writes
-from tokenward.http.requests import BadRequest
+from tokenward.http.requests import BadRequest, PayloadTooLarge
 from tokenward.service.errors import (
     InvalidClaims,
     SessionBusy,
@@ -19,7 +19,7 @@ from tokenward.service.errors import (
     Unauthorised,
 )
 from tokenward.service.hooks import TheftEvent
-from tokenward.store.errors import StoreUnavailable
+from tokenward.store.errors import InvalidInput, StoreUnavailable
 from tokenward.store.ports import UnknownTenant
 
 log = logging.getLogger("tokenward.http")
@@ -86,6 +86,14 @@ async def bad_request(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": str(exc)}, status_code=400)
 
 
+async def payload_too_large(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"message": "Request body is too large"}, status_code=413)
+
+
+async def invalid_input(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"message": "Invalid input"}, status_code=400)
+
+
 async def unknown_tenant(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": "Unknown tenant"}, status_code=400)
 
@@ -104,6 +112,8 @@ SESSION_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     InvalidClaims: invalid_claims,
     ProtectedClaimError: bad_request,
     BadRequest: bad_request,
+    PayloadTooLarge: payload_too_large,
     UnknownTenant: unknown_tenant,
+    InvalidInput: invalid_input,
 }
 """What ``Auth.install`` registers on an app (its own 500 handling stays the app's)."""

@@ -42,6 +42,9 @@ async def cleanup_forever(stores: Stores, keys: KeyRing, clock: Clock, interval_
         except StoreUnavailable:
             log.warning("cleanup skipped: database unavailable")
             continue
+        except Exception:  # the loop must outlive any one bad round
+            log.exception("cleanup round failed; trying again next round")
+            continue
         if report.sessions or report.one_time_tokens or report.signing_keys:
             log.info(
                 "cleanup removed %d expired sessions, %d expired single-use tokens, "

@@ -20,6 +20,9 @@ from tokenward.service.clock import Clock
 from tokenward.store.ports import SigningKeyRecord, SigningKeyStore
 
 UNKNOWN_KID_RELOAD_MS = 500
+JWKS_RELOAD_MS = 1000
+"""How stale the published JWKS may be: it is public and unauthenticated, so it must not cost a
+database query per request, yet a key made by another instance should appear within a second."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,10 @@ class KeyRing:
         return kid
 
     async def jwks(self) -> tuple[dict[str, Any], int]:
-        """The JWKS document from the database's current keys, and its max-age in seconds."""
-        await self.reload()
+        """The JWKS document from the current keys (reloaded at most every JWKS_RELOAD_MS), and
+        its max-age in seconds."""
+        if self._clock.now_ms() - self._last_reload_ms >= JWKS_RELOAD_MS:
+            await self.reload()
         now = self._clock.now_ms()
         keys = [
             schedule.public_jwk(info.kid, self._keys[info.kid].public)

@@ -3,9 +3,9 @@ and a purpose, and expiring."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
+from tokenward.core.encoding import sha256_hex
 from tokenward.service.accounts import InvalidToken
 from tokenward.service.clock import Clock
 from tokenward.store.ports import OneTimeTokenRecord, OneTimeTokenStore
@@ -17,8 +17,7 @@ def new_link_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+token_hash = sha256_hex
 
 
 class LinkTokens:

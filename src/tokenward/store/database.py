@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, TimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tokenward.store.errors import StoreUnavailable
+from tokenward.store.errors import InvalidInput, StoreUnavailable
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -34,6 +34,15 @@ def driver_url(database_url: str) -> URL:
     if backend in ("postgresql", "postgres"):
         return url.set(drivername="postgresql+asyncpg")
     raise ValueError(f"unsupported database URL scheme {url.drivername!r}")
+
+
+def _is_bad_value(exc: DBAPIError) -> bool:
+    """A value the database cannot store or compare (SQLSTATE class 22, "data exception"):
+    for example a NUL character in PostgreSQL text. That is bad input, not an outage."""
+    if isinstance(exc, DataError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
 
 
 def _is_unavailable(exc: BaseException) -> bool:
@@ -103,6 +112,12 @@ class Database:
                     await conn.execution_options(**{_WRITE: True})
                 async with conn.begin():
                     yield conn
+        except DBAPIError as exc:
+            if _is_bad_value(exc):
+                raise InvalidInput("the database refused a malformed value") from None
+            if _is_unavailable(exc):
+                raise StoreUnavailable("the database is unavailable; try again shortly") from exc
+            raise
         except Exception as exc:
             if _is_unavailable(exc):
                 raise StoreUnavailable("the database is unavailable; try again shortly") from exc

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from tokenward.core.emails import normalise_email
 from tokenward.http.cdi.guard import CdiBadRequest, body, cdi, ok, status, string_field
 from tokenward.http.context import runtime
-from tokenward.http.fdi.tenants import tenant_of
 from tokenward.http.state import Runtime
+from tokenward.http.tenants import tenant_of
 from tokenward.http.users import user_json
 from tokenward.service.accounts import FieldErrors, InvalidToken, WrongCredentials
 from tokenward.store.ports import EmailAlreadyExists, UserRecord

@@ -1,8 +1,9 @@
 """CDI transport rules: the API key, the ``cdi-version`` header, and text errors with the core's
 status codes (401 "Invalid API key", 400 bad input).
 
-Without configured API keys the core API answers only loopback clients: SuperTokens' core would be
-open to anyone, and an open core lets anyone mint sessions for any user.
+Without configured API keys the core API is closed (401 to everyone): SuperTokens' core would be
+open, and an open core lets anyone mint sessions for any user. Trusting loopback clients instead
+would not be safe either: behind a reverse proxy on the same host, every request is loopback.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from tokenward.core.encoding import json_loads_object
 from tokenward.http.context import runtime
+from tokenward.http.requests import PayloadTooLarge, read_body
 
 SUPPORTED_CDI_VERSIONS = ("5.4",)
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 MAX_BODY_BYTES = 256 * 1024
 
 CdiEndpoint = Callable[[Request], Awaitable[Response]]
@@ -42,7 +43,7 @@ def _presented_key(request: Request) -> str | None:
 def api_key_ok(request: Request) -> bool:
     keys = runtime(request).settings.api_keys
     if not keys:
-        return request.client is not None and request.client.host in LOOPBACK
+        return False
     presented = _presented_key(request)
     if presented is None:
         return False
@@ -66,16 +67,16 @@ def cdi(endpoint: CdiEndpoint) -> CdiEndpoint:
             return await endpoint(request)
         except CdiBadRequest as exc:
             return PlainTextResponse(str(exc), status_code=400)
+        except PayloadTooLarge:
+            return PlainTextResponse("Request body too large", status_code=413)
 
     return guarded
 
 
 async def body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise CdiBadRequest("Request body too large")
+    raw = await read_body(request, MAX_BODY_BYTES)
     try:
-        return json_loads_object(raw)
+        return json_loads_object(raw, storable=True)
     except ValueError:
         raise CdiBadRequest("Invalid Json Input") from None
 

@@ -17,7 +17,7 @@ from tokenward.http.cdi.guard import (
     string_field,
 )
 from tokenward.http.context import runtime
-from tokenward.http.fdi.tenants import tenant_of
+from tokenward.http.tenants import tenant_of
 
 UNKNOWN_ROLE = "UNKNOWN_ROLE_ERROR"
 

@@ -19,7 +19,7 @@ from tokenward.http.cdi.guard import (
     string_field,
 )
 from tokenward.http.context import runtime
-from tokenward.http.fdi.tenants import tenant_of
+from tokenward.http.tenants import tenant_of
 from tokenward.service.errors import TokenTheftDetected, TryRefreshToken, Unauthorised
 from tokenward.service.session_types import AccessToken, IssuedTokens, VerifiedSession
 
@@ -199,7 +199,7 @@ async def remove(request: Request) -> Response:
     if isinstance(handles, list) and all(isinstance(h, str) for h in handles):
         revoked = await sessions.revoke(handles)
     elif isinstance(data.get("userId"), str):
-        tenant_id = None if data.get("revokeAcrossAllTenants", True) else "public"
+        tenant_id = None if data.get("revokeAcrossAllTenants") is not False else tenant_of(request)
         revoked = await sessions.revoke_all_for_user(data["userId"], tenant_id)
     else:
         raise CdiBadRequest("Invalid JSON input: give sessionHandles or userId")

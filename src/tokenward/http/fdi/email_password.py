@@ -11,9 +11,9 @@ from starlette.responses import JSONResponse, Response
 
 from tokenward.http.context import runtime, token_writes
 from tokenward.http.fdi.forms import field_error_body, form_values, require
-from tokenward.http.fdi.tenants import tenant_of
 from tokenward.http.requests import json_body
 from tokenward.http.state import Runtime
+from tokenward.http.tenants import tenant_of
 from tokenward.http.users import user_json
 from tokenward.service.accounts import FieldError, FieldErrors, InvalidToken, WrongCredentials
 from tokenward.service.email_delivery import EmailDeliveryError

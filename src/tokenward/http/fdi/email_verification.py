@@ -7,10 +7,10 @@ from starlette.responses import JSONResponse, Response
 
 from tokenward.http.context import runtime
 from tokenward.http.fdi.email_password import EMAIL_NOT_SENT
-from tokenward.http.fdi.tenants import tenant_of
 from tokenward.http.requests import json_body
 from tokenward.http.session_guard import Session, SessionOptions, require_session
 from tokenward.http.state import Runtime
+from tokenward.http.tenants import tenant_of
 from tokenward.service.accounts import InvalidToken
 from tokenward.service.email_delivery import EmailDeliveryError
 from tokenward.service.email_verification import EMAIL_VERIFIED, Mode, SendOutcome
