@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from starlette.applications import Starlette
 
 from tokenward.config import Settings, load_settings
-from tokenward.core import access_token, front_token
+from tokenward.core import access_token
 from tokenward.core.claims import ClaimValidator
 from tokenward.core.cookie_policy import AntiCsrfMode
 from tokenward.core.encoding import constant_time_equal
@@ -36,7 +36,12 @@ from tokenward.http.state import Guard
 from tokenward.http.transport import TokenTransport
 from tokenward.service.clock import Clock, SystemClock
 from tokenward.service.errors import TryRefreshToken, Unauthorised
-from tokenward.service.session_types import AccessToken, SessionInfo, VerifiedSession
+from tokenward.service.session_types import (
+    AccessToken,
+    SessionInfo,
+    VerifiedSession,
+    access_token_from,
+)
 from tokenward.store.errors import StoreUnavailable
 
 UNKNOWN_KID_REFETCH_MS = 500
@@ -172,11 +177,7 @@ class RemoteSessions:
             raise TryRefreshToken("access token expired or not verifiable") from None
 
     async def _access(self, token: str) -> AccessToken:
-        claims = await self._parse(token)
-        payload = access_token.build_payload(claims)
-        return AccessToken(
-            token, claims, front_token.encode(claims.user_id, claims.expires_at_ms, payload)
-        )
+        return access_token_from(await self._parse(token), token)
 
     @staticmethod
     def _raise_for(answer: Mapping[str, Any]) -> None:

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tokenward.core import access_token, front_token
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from tokenward.core import access_token, front_token, jwt
 from tokenward.core.access_token import AccessTokenClaims
 from tokenward.store.ports import JsonObject
 
@@ -75,8 +77,17 @@ class SessionInfo:
     expires_at_ms: int
 
 
+def signed_access_token(claims: AccessTokenClaims, kid: str, key: RSAPrivateKey) -> AccessToken:
+    """Sign ``claims`` and describe the token in a front-token, building the payload once."""
+    payload = access_token.build_payload(claims)
+    token = jwt.sign(access_token.header(kid), payload, key)
+    return AccessToken(
+        token, claims, front_token.encode(claims.user_id, claims.expires_at_ms, payload)
+    )
+
+
 def access_token_from(claims: AccessTokenClaims, token: str) -> AccessToken:
-    """Wrap a freshly signed token with its claims and the front-token describing it."""
+    """Wrap a token verified elsewhere (remote mode) with its claims and front-token."""
     payload = access_token.build_payload(claims)
     return AccessToken(
         token, claims, front_token.encode(claims.user_id, claims.expires_at_ms, payload)

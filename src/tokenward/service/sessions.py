@@ -34,7 +34,7 @@ from tokenward.service.session_types import (
     SessionInfo,
     SessionPolicy,
     VerifiedSession,
-    access_token_from,
+    signed_access_token,
 )
 from tokenward.service.signing_keys import KeyRing
 from tokenward.store.ports import SessionRecord, SessionStore
@@ -310,7 +310,7 @@ class SessionService:
             issuer=self._issuer(user_claims),
             user_claims=user_claims,
         )
-        return access_token_from(updated, access_token.mint(updated, kid, key))
+        return signed_access_token(updated, kid, key)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -372,7 +372,7 @@ class SessionService:
             issuer=self._issuer(record.jwt_payload),
             user_claims=record.jwt_payload,
         )
-        return access_token_from(claims, access_token.mint(claims, kid, key))
+        return signed_access_token(claims, kid, key)
 
 
 def _without_issuer(payload: Mapping[str, Any]) -> dict[str, Any]:
