@@ -370,3 +370,19 @@ async def test_user_pages_and_counts(stores: Stores) -> None:
     newest = await stores.users.page(None, limit=2, after=None, newest_first=True)
     assert [u.user_id for u in newest] == ["u4", "u3"]
     assert newest[0].login_methods[0].email == "p4@example.com"
+
+
+async def test_concurrent_payload_merges_keep_every_key(stores: Stores) -> None:
+    record = session()
+    await stores.sessions.create(record)
+    handle = record.session_handle
+    results = await asyncio.gather(
+        *(stores.sessions.merge_jwt_payload(handle, {f"k{i}": i}, now=NOW) for i in range(10))
+    )
+    assert all(r is not None for r in results)
+    merged = await stores.sessions.merge_jwt_payload(handle, {"role": None}, now=NOW)
+    assert merged == {f"k{i}": i for i in range(10)}
+    got = await stores.sessions.get(handle)
+    assert got is not None and got.jwt_payload == merged
+    assert await stores.sessions.merge_jwt_payload("missing", {"a": 1}, now=NOW) is None
+    assert await stores.sessions.merge_jwt_payload(handle, {"a": 1}, now=record.expires_at) is None

@@ -272,12 +272,11 @@ class SessionService:
         keys). With the session's current access token, return its replacement carrying the
         new payload (same refresh lineage and expiry). Raises ProtectedClaimError."""
         access_token.check_user_payload(patch)
-        record = await self._live_record(session_handle, self._clock.now_ms())
-        if record is None:
+        merged = await self._store.merge_jwt_payload(
+            session_handle, dict(patch), now=self._clock.now_ms()
+        )
+        if merged is None:
             raise Unauthorised("session has ended or been revoked", clear_tokens=True)
-        merged = {**record.jwt_payload, **patch}
-        merged = {k: v for k, v in merged.items() if v is not None}
-        await self._store.update_jwt_payload(session_handle, merged)
         if access_token_str is None:
             return None
         claims = await self._parse(access_token_str)

@@ -53,6 +53,14 @@ class SessionStore(Protocol):
 
     async def update_jwt_payload(self, session_handle: str, payload: JsonObject) -> bool: ...
 
+    async def merge_jwt_payload(
+        self, session_handle: str, patch: JsonObject, *, now: int
+    ) -> JsonObject | None:
+        """Merge ``patch`` into the stored payload in one transaction (a ``None`` value removes
+        the key) and return the result; None if the session is gone or expired at ``now``.
+        Concurrent merges of different keys all survive."""
+        ...
+
     async def delete(self, session_handles: Sequence[str]) -> list[str]:
         """Delete these sessions; return the handles that existed."""
         ...

@@ -77,6 +77,27 @@ class SqlSessionStore:
     async def update_jwt_payload(self, session_handle: str, payload: JsonObject) -> bool:
         return await self._set(session_handle, jwt_payload=dump_json(payload))
 
+    async def merge_jwt_payload(
+        self, session_handle: str, patch: JsonObject, *, now: int
+    ) -> JsonObject | None:
+        query = select(sessions.c.jwt_payload).where(
+            and_(sessions.c.session_handle == session_handle, sessions.c.expires_at > now)
+        )
+        if self._db.dialect == "postgresql":
+            query = query.with_for_update()  # SQLite's BEGIN IMMEDIATE already serialises
+        async with self._db.write() as conn:
+            current = (await conn.execute(query)).scalar_one_or_none()
+            if current is None:
+                return None
+            merged = {**load_json(current), **patch}
+            merged = {k: v for k, v in merged.items() if v is not None}
+            await conn.execute(
+                update(sessions)
+                .where(sessions.c.session_handle == session_handle)
+                .values(jwt_payload=dump_json(merged))
+            )
+        return merged
+
     async def _set(self, session_handle: str, **values: str) -> bool:
         async with self._db.write() as conn:
             result = await conn.execute(
