@@ -51,7 +51,6 @@ class EmailVerification:
         self._link = link
         self.mode = mode
         self._app_name = app_name
-        self._validity_ms = token_validity_ms
         self._tokens = LinkTokens(stores.one_time_tokens, PURPOSE, token_validity_ms, clock)
         self._clock = clock
 
@@ -73,11 +72,10 @@ class EmailVerification:
             return True
         return await self._stores.email_verification.is_verified(recipe_user_id, email)
 
-    async def claim_payload(self, recipe_user_id: str) -> dict[str, Any]:
+    def claim_payload(self, verified: bool) -> dict[str, Any]:
         """The access-token claims to add at session creation (none when the mode is OFF)."""
         if self.mode is Mode.OFF:
             return {}
-        verified = await self.is_verified(recipe_user_id)
         return {EMAIL_VERIFIED.key: EMAIL_VERIFIED.entry(verified, self._clock.now_ms())}
 
     async def create_token(self, recipe_user_id: str, email: str, tenant_id: str) -> str | None:
@@ -97,7 +95,7 @@ class EmailVerification:
                 email,
                 self._link(token, tenant_id),
                 app_name=self._app_name,
-                valid_for_s=self._validity_ms // 1000,
+                valid_for_s=self._tokens.validity_ms // 1000,
             )
         )
         return SendOutcome.SENT

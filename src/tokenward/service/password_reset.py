@@ -47,7 +47,6 @@ class PasswordReset:
         self._sender = sender
         self._link = link
         self._app_name = app_name
-        self._validity_ms = token_validity_ms
         self._tokens = LinkTokens(stores.one_time_tokens, PURPOSE, token_validity_ms, clock)
         self._revoke_sessions = revoke_sessions
         self._clock = clock
@@ -67,7 +66,7 @@ class PasswordReset:
                 email,
                 self._link(token, tenant_id),
                 app_name=self._app_name,
-                valid_for_s=self._validity_ms // 1000,
+                valid_for_s=self._tokens.validity_ms // 1000,
             )
         )
 

@@ -48,11 +48,12 @@ async def sign_up(request: Request) -> Response:
         user = await rt.services.accounts.sign_up(tenant_id, values["email"], values["password"])
     except FieldErrors as failed:
         return JSONResponse(field_error_body(failed))
-    session_handle = await _start_session(request, rt, user, tenant_id)
+    verified = await rt.services.email_verification.verified_login_methods(user)
+    session_handle = await _start_session(request, rt, user, tenant_id, verified)
     event = _event(request, user, tenant_id, session_handle, values)
     for hook in rt.hooks.after_sign_up:
         await hook(event)
-    return await _user_response(rt, user)
+    return JSONResponse({"status": "OK", "user": user_json(user, verified)})
 
 
 async def sign_in(request: Request) -> Response:
@@ -66,19 +67,27 @@ async def sign_in(request: Request) -> Response:
         return JSONResponse(field_error_body(errors))
     except WrongCredentials:
         return JSONResponse({"status": "WRONG_CREDENTIALS_ERROR"})
-    session_handle = await _start_session(request, rt, user, tenant_id)
+    verified = await rt.services.email_verification.verified_login_methods(user)
+    session_handle = await _start_session(request, rt, user, tenant_id, verified)
     event = _event(request, user, tenant_id, session_handle, values)
     for hook in rt.hooks.after_sign_in:
         await hook(event)
-    return await _user_response(rt, user)
+    return JSONResponse({"status": "OK", "user": user_json(user, verified)})
 
 
-async def _start_session(request: Request, rt: Runtime, user: UserRecord, tenant_id: str) -> str:
-    """A new session for ``user`` (with the st-ev claim and the apps' extra claims), its tokens
-    queued on the response in the mode the request asked for."""
+async def _start_session(
+    request: Request,
+    rt: Runtime,
+    user: UserRecord,
+    tenant_id: str,
+    verified: dict[str, bool],
+) -> str:
+    """A new session for ``user`` (with the st-ev, role and the apps' extra claims), its
+    tokens queued on the response in the mode the request asked for. ``verified`` is the
+    email-verification state of each login method, read once for the claim and the answer."""
     recipe_user_id = user.login_methods[0].recipe_user_id
     payload = await extra_claims(rt.hooks, user, tenant_id)
-    payload.update(await rt.services.email_verification.claim_payload(recipe_user_id))
+    payload.update(rt.services.email_verification.claim_payload(verified[recipe_user_id]))
     payload.update(
         await rt.services.roles.claims_payload(tenant_id, user.user_id, rt.clock.now_ms())
     )
@@ -93,11 +102,6 @@ async def _start_session(request: Request, rt: Runtime, user: UserRecord, tenant
         lambda headers: rt.transport.attach_tokens(request, headers, issued, mode)
     )
     return issued.access.claims.session_handle
-
-
-async def _user_response(rt: Runtime, user: UserRecord) -> Response:
-    verified = await rt.services.email_verification.verified_login_methods(user)
-    return JSONResponse({"status": "OK", "user": user_json(user, verified)})
 
 
 def _event(
