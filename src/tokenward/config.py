@@ -7,6 +7,7 @@ docs/configuration.md; a test keeps that page and this class in step.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import tomllib
 from collections.abc import Mapping
@@ -98,7 +99,12 @@ class Settings(BaseSettings):
     api_base_path: str = Field(default="/auth", description="Path prefix of the frontend API.")
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         default=(),
-        description="Comma-separated keys for the core API (CDI). Empty: no key is required.",
+        description="Comma-separated keys for the core API (CDI). Empty: the core API is closed.",
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For / Forwarded headers are believed. Empty: the socket's peer is the client.",
     )
 
     signing_key_rotation_interval: int = Field(
@@ -237,6 +243,26 @@ class Settings(BaseSettings):
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(k.strip() for k in value.split(",") if k.strip())
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"each trusted proxy must be an IP address or network such as 10.0.0.0/8, "
+                    f"got {entry!r}"
+                ) from None
         return value
 
     @field_validator("api_keys")

@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from tokenward.config import Settings, load_settings
 from tokenward.core.claims import ClaimValidator
+from tokenward.http.client_ip import trusted_networks
 from tokenward.http.context import TokenwardMiddleware
 from tokenward.http.errors import SESSION_HANDLERS
 from tokenward.http.routes import routes
@@ -89,6 +90,7 @@ class Auth:
                 clock=self._clock,
                 claim_validators=self._global_validators(),
                 hooks=self.hooks,
+                trusted_proxies=trusted_networks(self.settings.trusted_proxies),
             )
             cleaner = asyncio.create_task(
                 cleanup_forever(

@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tokenward.http.client_ip import client_ip
 from tokenward.http.state import Guard, Runtime
 
 RUNTIME_KEY = "tokenward.runtime"
@@ -99,3 +100,8 @@ def guard(request: Request) -> Guard:
 
 def token_writes(request: Request) -> TokenWrites:
     return cast(TokenWrites, request.scope[WRITES_KEY])
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address: the socket's peer, or what trusted proxies forwarded."""
+    return client_ip(request, runtime(request).trusted_proxies)

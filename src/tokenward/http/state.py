@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from tokenward.config import Settings
 from tokenward.core.claims import ClaimValidator
+from tokenward.http.client_ip import IpNetwork
 from tokenward.http.transport import TokenTransport
 from tokenward.service.clock import Clock
 from tokenward.service.hooks import Hooks
@@ -61,6 +62,8 @@ class Runtime:
     claim_validators: Sequence[ClaimValidator] = ()
     """Validators every session-verifying route applies unless it overrides them."""
     hooks: Hooks = field(default_factory=Hooks)
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    """Networks of the reverse proxies whose forwarding headers are believed."""
 
     @property
     def guard(self) -> Guard:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tokenward.http.context import runtime, token_writes
+from tokenward.http.context import client_address, runtime, token_writes
 from tokenward.http.fdi.forms import field_error_body, form_values, require
 from tokenward.http.requests import json_body
 from tokenward.http.state import Runtime
@@ -116,7 +116,7 @@ def _event(
         tenant_id=tenant_id,
         session_handle=session_handle,
         form={k: v for k, v in values.items() if k != "password"},
-        ip=request.client.host if request.client else None,
+        ip=client_address(request),
         user_agent=request.headers.get("user-agent"),
     )
 
