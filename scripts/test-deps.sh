@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
 # Install what the test suite needs beyond Python packages: PostgreSQL's server binaries (the
-# tests start their own throwaway cluster) and, when running as root, the 'postgres' user that
-# initdb and postgres must run as. Idempotent and fast when everything is there.
+# tests start their own throwaway cluster), Debian's Chromium for the browser tests, and, when
+# running as root, the 'postgres' user that initdb and postgres must run as. Then the browser
+# tests' JavaScript (scripts/browser-deps.sh). Idempotent and fast when everything is there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 have_pg() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; }
+have_chromium() { command -v chromium >/dev/null; }
 
-if ! have_pg; then
+missing=()
+have_pg || missing+=(postgresql)
+have_chromium || missing+=(chromium)
+command -v npm >/dev/null || missing+=(nodejs npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
-    echo "PostgreSQL server binaries (initdb, pg_ctl) are missing: install Debian's postgresql package" >&2
+    echo "missing Debian packages for the tests: ${missing[*]} (install them, or run as root)" >&2
     exit 1
   fi
-  echo "installing PostgreSQL (Debian package postgresql) for the tests..."
+  echo "installing Debian packages for the tests: ${missing[*]}..."
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ "$(id -u)" = 0 ] && ! id -u postgres >/dev/null 2>&1; then
   useradd --system --user-group --no-create-home --shell /usr/sbin/nologin postgres
 fi
+
+bash scripts/browser-deps.sh
