@@ -3,11 +3,12 @@
 .DEFAULT_GOAL := help
 BIN := .venv/bin
 
-.PHONY: help run test lint typecheck pytest bench setup setup-dev test-deps clean
+.PHONY: help run test lint typecheck pytest bench screenshots setup setup-dev test-deps clean
 
 help:
 	@echo "make run   set up and start tokenward on http://127.0.0.1:3567 (SQLite ./tokenward.db)"
 	@echo "make test  set up and run lint, type checks and the whole test suite"
+	@echo "make screenshots  retake docs/screenshots with the browser tests"
 	@echo "make bench measure against the floors and write docs/benchmarks.md (not part of test)"
 
 setup:
@@ -35,8 +36,12 @@ pytest: setup-dev test-deps
 
 test: lint typecheck pytest
 
-bench: setup-dev
+bench: setup-dev test-deps
 	$(BIN)/python -m bench.run
+
+# Retake docs/screenshots/ with the login-UI browser tests.
+screenshots: setup-dev test-deps
+	TOKENWARD_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser/test_login_ui.py
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

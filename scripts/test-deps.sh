@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install what the test suite needs beyond Python packages: PostgreSQL's server binaries (the
-# tests start their own throwaway cluster), Debian's Chromium for the browser tests, and, when
-# running as root, the 'postgres' user that initdb and postgres must run as. Then the browser
-# tests' JavaScript (scripts/browser-deps.sh). Idempotent and fast when everything is there.
+# Install what the tests and benchmarks need beyond Python packages: PostgreSQL's server binaries
+# (they start their own throwaway cluster), Debian's Chromium for the browser tests, wrk (the
+# benchmarks' load generator) and, when running as root, the 'postgres' user that initdb and
+# postgres must run as. Then the browser tests' JavaScript (scripts/browser-deps.sh).
+# Idempotent and fast when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ missing=()
 have_pg || missing+=(postgresql)
 have_chromium || missing+=(chromium)
 command -v npm >/dev/null || missing+=(nodejs npm)
+command -v wrk >/dev/null || missing+=(wrk)  # the benchmark harness's smoke tests
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

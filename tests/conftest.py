@@ -15,8 +15,11 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
+from tests.support.migrations import migrate_url
 from tests.support.postgres import PostgresServer
-from tokenward.store import Database, Stores, migrate
+from tokenward.store import Stores
+
+pytest_plugins = ("tests.support.log_scan",)  # LOG-02: the run fails on a secret in a log
 
 TEMPLATE_DB = "tokenward_template"
 T = TypeVar("T")
@@ -41,18 +44,10 @@ def run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-async def _migrate(url: str) -> None:
-    db = Database(url)
-    try:
-        await migrate.upgrade(db)
-    finally:
-        await db.close()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    run_in_own_loop(_migrate(f"sqlite:///{path}"))
+    run_in_own_loop(migrate_url(f"sqlite:///{path}"))
     return path
 
 
@@ -64,7 +59,7 @@ def postgres_template(postgres: PostgresServer) -> str:
             await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
         finally:
             await conn.close()
-        await _migrate(postgres.url_for(TEMPLATE_DB))
+        await migrate_url(postgres.url_for(TEMPLATE_DB))
 
     run_in_own_loop(create())
     return TEMPLATE_DB

@@ -90,6 +90,11 @@ def test_urls_are_normalised() -> None:
         ),
         ({"anti_csrf": "SOMETIMES"}, "anti_csrf", "VIA_TOKEN"),
         ({"signing_key_rotation_interval": 0}, "signing_key_rotation_interval", "greater than"),
+        (
+            {"session_absolute_lifetime": 60, "access_token_validity": 60},
+            "session_absolute_lifetime",
+            "greater than access_token_validity",
+        ),
         ({"api_domain": "https://api.example.com"}, "email_backend", "not on localhost"),
     ],
 )

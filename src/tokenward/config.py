@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Refresh-token (session) lifetime in seconds; slides on every renewal.",
     )
+    session_absolute_lifetime: int = Field(
+        default=2_592_000,
+        ge=0,
+        description="Seconds after sign-in when a session ends however often it is refreshed "
+        "(30 days, NIST AAL1 reauthentication); 0: no absolute limit.",
+    )
     api_domain: str = Field(
         default="http://localhost:3567",
         description="Public origin of the API (scheme://host:port).",
@@ -144,6 +150,43 @@ class Settings(BaseSettings):
         description="Seconds between removals of expired sessions by `tokenward serve`.",
     )
 
+    rate_limiting: bool = Field(
+        default=True,
+        description="Rate limits and sign-in backoff (docs/rate-limits.md). Off: none apply.",
+    )
+    rate_limit_requests_per_ip: int = Field(
+        default=30,
+        ge=1,
+        description="Sign-ups and email-exists checks per minute, each per address and per email.",
+    )
+    rate_limit_refreshes_per_ip: int = Field(
+        default=300, ge=1, description="Session refreshes per minute per client address."
+    )
+    rate_limit_failed_sign_ins_per_ip: int = Field(
+        default=100,
+        ge=1,
+        description="Failed sign-ins per hour per client address, whatever the accounts.",
+    )
+    rate_limit_free_failures: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Consecutive failed sign-ins on one account from one address before the "
+        "delay starts (four times as many from all addresses together).",
+    )
+    rate_limit_max_delay: int = Field(
+        default=900,
+        ge=1,
+        le=86_400,
+        description="Seconds: the cap of the delay that doubles with each further failure.",
+    )
+    rate_limit_emails_per_address: int = Field(
+        default=5, ge=1, description="Reset and verification emails per hour per account."
+    )
+    rate_limit_emails_per_ip: int = Field(
+        default=20, ge=1, description="Reset and verification emails per hour per client address."
+    )
+
     app_name: str = Field(
         default="tokenward", min_length=1, max_length=100, description="Name shown in emails."
     )
@@ -169,6 +212,13 @@ class Settings(BaseSettings):
         ge=1,
         le=256,
         description="Threads that hash passwords concurrently. Default: the number of CPUs.",
+    )
+    password_hashing_queue_limit: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Password hashes that may wait for a thread; beyond it sign-in and sign-up "
+        "answer 503 with Retry-After.",
     )
     email_verification: Literal["OFF", "OPTIONAL", "REQUIRED"] = Field(
         default="OPTIONAL",
@@ -288,6 +338,11 @@ class Settings(BaseSettings):
                 "refresh_token_validity (TOKENWARD_REFRESH_TOKEN_VALIDITY): must be greater than "
                 f"access_token_validity ({self.refresh_token_validity} <= "
                 f"{self.access_token_validity})"
+            )
+        if 0 < self.session_absolute_lifetime <= self.access_token_validity:
+            raise ValueError(
+                "session_absolute_lifetime (TOKENWARD_SESSION_ABSOLUTE_LIFETIME): must be 0 "
+                "or greater than access_token_validity"
             )
         if self.password_max_length < self.password_min_length:
             raise ValueError(

@@ -20,9 +20,9 @@ def test_migrate_then_serve_on_sqlite(tmp_path: Path) -> None:
     assert "run `tokenward migrate`" in refused.stderr
 
     check = tokenward("migrate", "--check", cwd=tmp_path)
-    assert check.returncode == 1 and "2 pending migration(s): 0001, 0002" in check.stderr
+    assert check.returncode == 1 and "3 pending migration(s): 0001, 0002, 0003" in check.stderr
     applied = tokenward("migrate", cwd=tmp_path)
-    assert applied.returncode == 0 and "applied 0001, 0002" in applied.stdout
+    assert applied.returncode == 0 and "applied 0001, 0002, 0003" in applied.stdout
     assert tokenward("migrate", cwd=tmp_path).stdout.endswith("schema is up to date\n")
     assert tokenward("migrate", "--check", cwd=tmp_path).returncode == 0
     assert (tmp_path / "tokenward.db").exists(), "the default database is ./tokenward.db"
@@ -31,8 +31,12 @@ def test_migrate_then_serve_on_sqlite(tmp_path: Path) -> None:
     try:
         response = httpx.get(server.url + "/hello")
         assert (response.status_code, response.text) == (200, "Hello")
+        form = [{"id": "email", "value": "audit@example.com"}, {"id": "password", "value": "x"}]
+        httpx.post(server.url + "/auth/signin", json={"formFields": form})
     finally:
         status = server.terminate()
+    # The audit log reaches serve's output (LOG-01), without the password.
+    assert "event='sign_in.failure'" in server.output(), server.output()
     # uvicorn finishes in-flight requests and the lifespan, then re-raises the signal it caught.
     assert status in (0, -signal.SIGTERM), server.output()
     assert "Application shutdown complete" in server.output()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -13,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import Api, exposed, front, running_api, set_cookies
-from tests.support.postgres import free_port
+from tests.support.outage import database_unreachable, join_sqlite_workers
 from tokenward.core import refresh_token as rt
 from tokenward.core.claims import BooleanClaim
 from tokenward.core.encoding import b64url_decode
-from tokenward.store import Database
 
 REFRESH = "/auth/session/refresh"
 SIGNOUT = "/auth/signout"
@@ -301,27 +299,15 @@ async def test_jwks(api: Api) -> None:
 async def test_store_outage_is_503_not_401(api: Api, tmp_path: Path) -> None:
     issued = await api.create_session()
     db = api.runtime.stores.db
-    working = db.engine
-    unreachable = (
-        f"postgresql://postgres@127.0.0.1:{free_port()}/none"
-        if db.dialect == "postgresql"
-        else f"sqlite:///{tmp_path}/no-such-dir/db"
-    )
-    db.engine = Database(unreachable).engine
-    try:
+    async with database_unreachable(db, tmp_path):
         response = await api.client.post(REFRESH, headers=bearer(issued.refresh_token))
         assert response.status_code == 503
         assert response.headers["retry-after"].isdigit()
         assert "front-token" not in response.headers, "an outage must not log the user out"
         assert "Traceback" not in response.text
-    finally:
-        await db.engine.dispose()
-        db.engine = working
     # Nothing was consumed: the same refresh token works once the database is back.
     assert (await api.client.post(REFRESH, headers=bearer(issued.refresh_token))).status_code == 200
-    for thread in threading.enumerate():  # see tests/store/test_database.py
-        if "_connection_worker_thread" in thread.name:
-            thread.join(timeout=10)
+    join_sqlite_workers()
 
 
 async def test_parallel_refreshes_over_http(api: Api) -> None:

@@ -12,7 +12,7 @@ import argon2
 import bcrypt
 import pytest
 
-from tokenward.service.password_hashing import PasswordHasher
+from tokenward.service.password_hashing import HashingBusy, PasswordHasher
 
 FAST = {"memory_kib": 256, "time_cost": 1, "parallelism": 1}
 """Cheap Argon2id parameters where the cost is not the point."""
@@ -269,3 +269,32 @@ async def test_pool_bounds_concurrent_hashing(monkeypatch: pytest.MonkeyPatch) -
 def test_pool_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="pool_size"):
         PasswordHasher(pool_size=0)
+
+
+async def test_pwd_09_waiting_queue_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    hasher = PasswordHasher(**FAST, pool_size=1, queue_limit=2)
+    release = threading.Event()
+
+    class Blocked(argon2.PasswordHasher):
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            release.wait(timeout=10)
+            return super().hash(password, salt=salt)
+
+    monkeypatch.setattr(hasher, "_argon2", Blocked(memory_cost=256, time_cost=1))
+    try:
+        admitted = [asyncio.create_task(hasher.hash(f"pw {i}")) for i in range(3)]
+        await asyncio.sleep(0)
+        assert hasher.pending == 3  # one running, two waiting: the limit
+        with pytest.raises(HashingBusy):
+            await hasher.hash("one too many")
+        with pytest.raises(HashingBusy):
+            await hasher.verify_dummy("one too many")
+        release.set()
+        assert len(set(await asyncio.gather(*admitted))) == 3
+        assert hasher.pending == 0
+        assert await hasher.hash("room again")
+    finally:
+        release.set()
+        hasher.close()
+    with pytest.raises(ValueError, match="queue_limit"):
+        PasswordHasher(queue_limit=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -11,7 +12,9 @@ from tokenward.store import Stores
 from tokenward.store.ports import (
     EmailAlreadyExists,
     OneTimeTokenRecord,
+    Rotate,
     SessionRecord,
+    SessionWrite,
     SigningKeyRecord,
     UnknownTenant,
 )
@@ -79,6 +82,52 @@ async def test_parallel_rotations_with_one_expected_hash_succeed_once(stores: St
     winner = results.index(True)
     got = await stores.sessions.get(record.session_handle)
     assert got is not None and got.refresh_token_hash2 == f"{winner:064x}"
+
+
+async def test_decide_and_write_applies_the_decision_made_on_the_row(stores: Stores) -> None:
+    record = session()
+    await stores.sessions.create(record)
+    handle = record.session_handle
+    seen: list[SessionRecord | None] = []
+
+    def decide(write: SessionWrite) -> Callable[[SessionRecord | None], tuple[str, SessionWrite]]:
+        def decision(stored: SessionRecord | None) -> tuple[str, SessionWrite]:
+            seen.append(stored)
+            return "result", write
+
+        return decision
+
+    assert await stores.sessions.decide_and_write(handle, decide(None)) == ("result", False)
+    stale = Rotate(expected_hash2=H2, new_hash2=H3, expires_at=1)
+    assert await stores.sessions.decide_and_write(handle, decide(stale)) == ("result", False)
+    promote = Rotate(expected_hash2=H1, new_hash2=H2, expires_at=NOW + 5)
+    assert await stores.sessions.decide_and_write(handle, decide(promote)) == ("result", True)
+    assert seen == [record, record, record]
+    got = await stores.sessions.get(handle)
+    assert got is not None and (got.refresh_token_hash2, got.expires_at) == (H2, NOW + 5)
+    assert await stores.sessions.decide_and_write(handle, decide("revoke")) == ("result", True)
+    assert await stores.sessions.get(handle) is None
+    assert await stores.sessions.decide_and_write(handle, decide("revoke")) == ("result", False)
+    assert seen[-1] is None
+
+
+async def test_parallel_decide_and_write_each_see_the_write_before(stores: Stores) -> None:
+    """The row is locked from the read to the write: each decision is made on the row as the
+    previous one left it, so every conditional write of 20 parallel ones succeeds."""
+    record = session()
+    await stores.sessions.create(record)
+
+    def next_hash(stored: SessionRecord | None) -> tuple[None, SessionWrite]:
+        assert stored is not None
+        new_hash2 = f"{int(stored.refresh_token_hash2, 16) + 1:064x}"
+        return None, Rotate(stored.refresh_token_hash2, new_hash2, NOW + 5)
+
+    results = await asyncio.gather(
+        *(stores.sessions.decide_and_write(record.session_handle, next_hash) for _ in range(20))
+    )
+    assert [written for _, written in results] == [True] * 20
+    got = await stores.sessions.get(record.session_handle)
+    assert got is not None and got.refresh_token_hash2 == f"{int(H1, 16) + 20:064x}"
 
 
 async def test_update_session_data_and_payload(stores: Stores) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
 
 from tests.conftest import fresh_postgres_database
+from tests.support.outage import join_sqlite_workers
 from tests.support.postgres import PostgresServer, free_port
 from tokenward.store import Database, migrate
 from tokenward.store.errors import SchemaOutOfDate, StoreUnavailable
 from tokenward.store.schema import metadata
 
-ALL_REVISIONS = ["0001", "0002"]
+ALL_REVISIONS = ["0001", "0002", "0003"]
 
 
 async def test_ping_on_a_live_database(database_url: str) -> None:
@@ -46,9 +46,7 @@ async def test_unopenable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
         await db.close()
     # aiosqlite stops the worker thread of a failed connection without waiting for it; let it
     # finish while this test's event loop is still open.
-    for thread in threading.enumerate():
-        if "_connection_worker_thread" in thread.name:
-            thread.join(timeout=10)
+    join_sqlite_workers()
 
 
 async def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from types import TracebackType
 import httpx
 
 from tests.support.cli import clean_env
+from tests.support.log_scan import track_serve_log
 from tests.support.postgres import free_port
 
 STARTUP_TIMEOUT = 30.0
@@ -32,6 +33,7 @@ class ServeProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (log_dir or cwd) / f"serve-{self.port}.log"
+        track_serve_log(self.log)
         self._handle = self.log.open("w")
         argv = command or [sys.executable, "-m", "tokenward", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(

@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from tokenward.cli.common import ConfigOption, DatabaseOption, fail, settings, with_stores
+from tokenward.cli.logging_config import log_config
 from tokenward.config import settings_to_json
 from tokenward.http.app import RESOLVED_SETTINGS_ENV, create_app
 from tokenward.store import Stores, migrate
@@ -39,6 +40,7 @@ def command(
         "host": resolved.host,
         "port": resolved.port,
         "log_level": resolved.log_level,
+        "log_config": log_config(resolved.log_level),
         "proxy_headers": False,
         "server_header": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,

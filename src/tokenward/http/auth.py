@@ -20,7 +20,9 @@ from tokenward.core.claims import ClaimValidator
 from tokenward.http.client_ip import trusted_networks
 from tokenward.http.context import TokenwardMiddleware
 from tokenward.http.errors import SESSION_HANDLERS
+from tokenward.http.fetch_metadata import CrossOriginGuard
 from tokenward.http.routes import routes
+from tokenward.http.security_headers import SecurityHeaders
 from tokenward.http.state import Runtime
 from tokenward.http.transport import TokenTransport
 from tokenward.service.clock import Clock, SystemClock
@@ -118,6 +120,14 @@ class Auth:
         app.add_middleware(
             TokenwardMiddleware, guard=lambda: self.runtime.guard, runtime=lambda: self.runtime
         )
+        base, website = self.settings.api_base_path, self.settings.effective_website_domain
+        app.add_middleware(
+            CrossOriginGuard,
+            allowed_origins=[self.settings.api_domain, website],
+            api_base_path=base,
+        )
+        https = self.settings.api_domain.startswith("https://")
+        app.add_middleware(SecurityHeaders, api_base_path=base, https=https)
         if cors:
             app.add_middleware(
                 CORSMiddleware,

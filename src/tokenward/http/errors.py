@@ -9,8 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
 from tokenward.core.errors import ProtectedClaimError
+from tokenward.http.audit import address, audit
 from tokenward.http.context import guard, token_writes
-from tokenward.http.requests import BadRequest, PayloadTooLarge
+from tokenward.http.requests import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from tokenward.service.errors import (
     InvalidClaims,
     SessionBusy,
@@ -19,6 +20,7 @@ from tokenward.service.errors import (
     Unauthorised,
 )
 from tokenward.service.hooks import TheftEvent
+from tokenward.service.password_hashing import HashingBusy
 from tokenward.store.errors import InvalidInput, StoreUnavailable
 from tokenward.store.ports import UnknownTenant
 
@@ -36,6 +38,11 @@ def _unavailable(message: str, retry_after: int = RETRY_AFTER_SECONDS) -> Respon
 async def store_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("database unavailable during %s %s", request.method, request.url.path)
     return _unavailable("The service is temporarily unavailable; please retry.")
+
+
+async def hashing_busy(request: Request, exc: Exception) -> Response:
+    log.warning("password hashing queue full during %s %s", request.method, request.url.path)
+    return _unavailable("Too many sign-ins at once; please retry.", 1)
 
 
 async def session_busy(request: Request, exc: Exception) -> Response:
@@ -56,15 +63,16 @@ async def unauthorised(request: Request, exc: Exception) -> Response:
 async def token_theft(request: Request, exc: Exception) -> Response:
     rt = guard(request)
     if isinstance(exc, TokenTheftDetected):
-        log.warning(
-            "refresh-token theft detected; session %s of user %s revoked",
-            exc.session_handle,
-            exc.user_id,
+        audit(
+            request,
+            "session.theft_detected",
+            user_id=exc.user_id,
+            session_handle=exc.session_handle,
         )
         event = TheftEvent(
             session_handle=exc.session_handle,
             user_id=exc.user_id,
-            ip=request.client.host if request.client else None,
+            ip=address(request),
             user_agent=request.headers.get("user-agent"),
         )
         for hook in rt.hooks.on_theft_detected:
@@ -90,6 +98,10 @@ async def payload_too_large(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": "Request body is too large"}, status_code=413)
 
 
+async def unsupported_media_type(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"message": "Content-Type must be application/json"}, status_code=415)
+
+
 async def invalid_input(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": "Invalid input"}, status_code=400)
 
@@ -106,6 +118,7 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 SESSION_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     StoreUnavailable: store_unavailable,
     SessionBusy: session_busy,
+    HashingBusy: hashing_busy,
     TryRefreshToken: try_refresh_token,
     Unauthorised: unauthorised,
     TokenTheftDetected: token_theft,
@@ -113,6 +126,7 @@ SESSION_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     ProtectedClaimError: bad_request,
     BadRequest: bad_request,
     PayloadTooLarge: payload_too_large,
+    UnsupportedMediaType: unsupported_media_type,
     UnknownTenant: unknown_tenant,
     InvalidInput: invalid_input,
 }

@@ -1,5 +1,6 @@
-"""Reading request bodies strictly: bounded in size as they stream in, then a JSON object or a
-clear 400."""
+"""Reading request bodies strictly: bounded in size as they stream in, declared as JSON (IN-07: a
+``text/plain`` or form body is what a cross-site page can send without a CORS preflight), then a
+JSON object or a clear 400."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ class PayloadTooLarge(Exception):
     """The body passed the limit; answered 413. Reading stopped there."""
 
 
+class UnsupportedMediaType(Exception):
+    """A body that is not declared ``application/json``; answered 415."""
+
+
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The body, refusing more than ``limit`` bytes whether or not Content-Length is sent
     (a chunked upload is cut off as soon as it passes the limit, not after it was buffered)."""
@@ -36,8 +41,14 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+def is_json(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await read_body(request)
+    if raw.strip() and not is_json(request.headers.get("content-type")):
+        raise UnsupportedMediaType
     if not raw.strip():
         raise BadRequest("Request body must be a JSON object")
     try:

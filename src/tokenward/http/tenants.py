@@ -9,7 +9,8 @@ from starlette.requests import Request
 from tokenward.http.requests import BadRequest
 
 DEFAULT_TENANT = "public"
-_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+TENANT_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,63}"
+_TENANT_ID = re.compile(TENANT_ID_PATTERN)
 
 
 def tenant_of(request: Request) -> str:

@@ -8,6 +8,7 @@ hashes) are replaced on the next successful sign-in.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from tokenward.core.emails import email_error, normalise_email
 from tokenward.core.password_policy import PasswordContext, PasswordValidator, first_error
 from tokenward.service.accounts import FieldError, FieldErrors, WrongCredentials
 from tokenward.service.clock import Clock
-from tokenward.service.password_hashing import PasswordHasher
+from tokenward.service.password_hashing import HashingBusy, PasswordHasher
 from tokenward.store.ports import EmailAlreadyExists, UserRecord, UserStore
 
 EMAIL_EXISTS_MESSAGE = "This email already exists. Please sign in instead."
@@ -87,9 +88,10 @@ class EmailPasswordAccounts:
         if not await self._hasher.verify(method.password_hash, password):
             raise WrongCredentials
         if self._hasher.needs_rehash(method.password_hash):
-            await self._users.set_password_hash(
-                method.recipe_user_id, await self._hasher.hash(password)
-            )
+            with contextlib.suppress(HashingBusy):  # the next sign-in upgrades it instead
+                await self._users.set_password_hash(
+                    method.recipe_user_id, await self._hasher.hash(password)
+                )
         user = await self._users.get(method.user_id)
         if user is None:  # deleted between the two reads
             raise WrongCredentials

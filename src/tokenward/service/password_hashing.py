@@ -4,7 +4,9 @@ Hashing is deliberately slow and memory-hard, so it must never run on the event 
 sign-in would stall every other request for tens of milliseconds. All work runs in a bounded
 thread pool instead (argon2-cffi and bcrypt release the GIL, so threads really run in
 parallel), which also caps the memory a flood of sign-ins can claim at
-``pool_size x memory_kib`` (PWD-09).
+``pool_size x memory_kib`` (PWD-09). The work *waiting* for a thread is bounded too
+(``queue_limit``): beyond it a call raises ``HashingBusy`` at once (503 with Retry-After), so a
+flood cannot build a backlog that keeps every later sign-in waiting for minutes.
 
 New hashes are Argon2id with OWASP's parameters (PWD-06). Verification also accepts what
 SuperTokens may have stored or imported: Argon2id/i/d and bcrypt (``$2a$``, ``$2b$``,
@@ -19,8 +21,9 @@ import asyncio
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 import argon2
@@ -39,13 +42,19 @@ _ARGON2_PATTERN = re.compile(
 _BCRYPT_PATTERN = re.compile(r"\$2[aby]\$(?:0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}")
 """Modular crypt format: variant, cost 04-31, 22 characters of salt and 31 of hash."""
 
+DEFAULT_QUEUE_LIMIT = 256
+
+
+class HashingBusy(Exception):
+    """Too many password hashes are already waiting for a thread; retry shortly."""
+
 
 class PasswordHasher:
     """Hashes new passwords with Argon2id and verifies stored hashes, off the event loop.
 
     The defaults are OWASP's Argon2id minimum (19 MiB, 2 passes, 1 lane). ``pool_size``
     bounds how many hashes run at once; it defaults to the number of CPUs, beyond which more
-    threads only add memory use and latency.
+    threads only add memory use and latency. ``queue_limit`` bounds how many more may wait.
     """
 
     def __init__(
@@ -55,9 +64,12 @@ class PasswordHasher:
         time_cost: int = 2,
         parallelism: int = 1,
         pool_size: int | None = None,
+        queue_limit: int = DEFAULT_QUEUE_LIMIT,
     ) -> None:
         if pool_size is not None and pool_size < 1:
             raise ValueError("pool_size must be at least 1")
+        if queue_limit < 1:
+            raise ValueError("queue_limit must be at least 1")
         self._argon2 = argon2.PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_kib,
@@ -66,15 +78,41 @@ class PasswordHasher:
             salt_len=16,
             type=argon2.Type.ID,
         )
+        workers = pool_size or os.cpu_count() or 1
         self._pool = ThreadPoolExecutor(
-            max_workers=pool_size or os.cpu_count() or 1,
-            thread_name_prefix="tokenward-password-hashing",
+            max_workers=workers, thread_name_prefix="tokenward-password-hashing"
         )
+        self._max_pending = workers + queue_limit
+        self._pending = 0
+        self._pending_lock = threading.Lock()
         self._dummy_hash: str | None = None
 
     async def _run(self, function: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, function, *args)
+        """Run ``function`` on the pool; raise HashingBusy if the queue is full.
+
+        A job counts as pending from submission until it has finished in its thread (or was
+        cancelled before starting), so an abandoned request still holds its place while its
+        hash runs."""
+        with self._pending_lock:
+            if self._pending >= self._max_pending:
+                raise HashingBusy
+            self._pending += 1
+        try:
+            future = self._pool.submit(function, *args)
+        except BaseException:
+            self._release()
+            raise
+        future.add_done_callback(self._release)
+        return await asyncio.wrap_future(future)
+
+    @property
+    def pending(self) -> int:
+        """Hashes running or waiting for a thread right now."""
+        return self._pending
+
+    def _release(self, _: Future[T] | None = None) -> None:
+        with self._pending_lock:
+            self._pending -= 1
 
     async def hash(self, password: str) -> str:
         """An Argon2id hash of ``password`` with a fresh random salt, in PHC string format.

@@ -3,13 +3,16 @@ session's data and access-token payload.
 
 Rotation follows SuperTokens' core for CDI <= 5.5 (``core.rotation``): refreshing with the
 current parent mints a child and writes nothing; the first use of a child promotes it with one
-conditional update. When that update loses a race, the row is read again and the decision is
-made again, so parallel refreshes with one token never report theft and never promote twice.
+conditional update. A refresh reads the row, decides and writes in one write transaction with
+the row locked (``service.session_refresh``); a verification's promotion runs on its own. When
+a conditional update loses a race, the row is read again and the decision is made again, so
+parallel refreshes with one token never report theft and never promote twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +23,7 @@ from tokenward.core.access_token import AccessTokenClaims
 from tokenward.core.encoding import constant_time_equal
 from tokenward.core.errors import InvalidRefreshToken, MalformedToken, UnknownKeyId
 from tokenward.core.errors import TryRefreshToken as TokenNeedsRefresh
-from tokenward.core.rotation import RefreshOutcome, VerifyOutcome, decide_refresh, decide_verify
+from tokenward.core.rotation import RefreshOutcome, VerifyOutcome, decide_verify
 from tokenward.service.clock import Clock
 from tokenward.service.errors import (
     SessionBusy,
@@ -28,6 +31,7 @@ from tokenward.service.errors import (
     TryRefreshToken,
     Unauthorised,
 )
+from tokenward.service.session_refresh import expiry, live, refresh_step
 from tokenward.service.session_types import (
     AccessToken,
     IssuedTokens,
@@ -99,7 +103,7 @@ class SessionService:
             session_data=dict(session_data or {}),
             jwt_payload=payload,
             created_at=now,
-            expires_at=now + self._policy.refresh_token_validity_ms,
+            expires_at=self._expiry(now, now),
         )
         access = await self._mint(record, rt.hash1(token), None, anti_csrf_token, now)
         await self._store.create(record)
@@ -129,13 +133,18 @@ class SessionService:
 
     async def _parse(self, token: str) -> AccessTokenClaims:
         now_s = self._clock.now_ms() // 1000
+        issuer = self._policy.issuer if self._policy.verify_issuer else None
         try:
             try:
-                return access_token.parse(token, self._keys.public_keys, now_s)
+                return access_token.parse(
+                    token, self._keys.public_keys, now_s, expected_issuer=issuer
+                )
             except UnknownKeyId:
                 if not await self._keys.reload_for_unknown_kid():
                     raise
-                return access_token.parse(token, self._keys.public_keys, now_s)
+                return access_token.parse(
+                    token, self._keys.public_keys, now_s, expected_issuer=issuer
+                )
         except MalformedToken:
             raise Unauthorised("token parsing failed", clear_tokens=False) from None
         except TokenNeedsRefresh:
@@ -155,7 +164,7 @@ class SessionService:
                 record.refresh_token_hash2,
             )
             if decision.outcome is VerifyOutcome.PROMOTE and not await self._promote(
-                record.session_handle, decision.expected_hash2, decision.new_hash2, now
+                record, decision.expected_hash2, decision.new_hash2, now
             ):
                 continue
             reissue = decision.outcome is not VerifyOutcome.UNCHANGED or (
@@ -192,25 +201,27 @@ class SessionService:
         presented_hash1 = rt.hash1(token)
         for _ in range(MAX_ROTATION_ROUNDS):
             now = self._clock.now_ms()
-            record = await self._live_record(sealed.session_handle, now)
+            # One write transaction reads the row, decides and writes (the row locked).
+            step, written = await self._store.decide_and_write(
+                sealed.session_handle,
+                functools.partial(
+                    refresh_step,
+                    self._policy,
+                    presented_hash1=presented_hash1,
+                    parent_hash1=sealed.parent_hash1,
+                    now=now,
+                ),
+            )
+            record = step.record
             if record is None:
                 raise Unauthorised("session has ended or expired", clear_tokens=True)
-            decision = decide_refresh(
-                presented_hash1, sealed.parent_hash1, record.refresh_token_hash2
-            )
-            if decision.outcome is RefreshOutcome.THEFT:
-                await self._store.delete([record.session_handle])
+            if step.outcome is RefreshOutcome.THEFT:
                 raise TokenTheftDetected(
                     record.session_handle, record.user_id, record.recipe_user_id
                 )
-            expires_at = record.expires_at
-            if decision.outcome is RefreshOutcome.PROMOTE_CHILD:
-                if not await self._promote(
-                    record.session_handle, decision.expected_hash2, decision.new_hash2, now
-                ):
-                    continue
-                expires_at = now + self._policy.refresh_token_validity_ms
-            return await self._issue_child(record, presented_hash1, expires_at, now, anti_csrf)
+            if step.outcome is RefreshOutcome.PROMOTE_CHILD and not written:
+                continue
+            return await self._issue_child(record, presented_hash1, step.expires_at, now, anti_csrf)
         raise SessionBusy("the session changed concurrently too often; retry")
 
     async def _issue_child(
@@ -318,8 +329,11 @@ class SessionService:
         return str(uuid.uuid4()) if on else None
 
     def _issuer(self, user_claims: Mapping[str, Any]) -> str | None:
-        """Our issuer, unless the payload brings its own (backend SDKs put ``iss`` there)."""
-        return None if access_token.ISSUER_CLAIM in user_claims else self._policy.issuer
+        """Our issuer, unless the payload brings its own (backend SDKs put ``iss`` there) and
+        issuers are not verified."""
+        if access_token.ISSUER_CLAIM in user_claims and not self._policy.verify_issuer:
+            return None
+        return self._policy.issuer
 
     def _anti_csrf_ok(
         self, expected: str | None, presented: str | None, enabled: bool | None = None
@@ -331,23 +345,23 @@ class SessionService:
         return constant_time_equal(expected, presented)
 
     async def _promote(
-        self, session_handle: str, expected_hash2: str, new_hash2: str | None, now: int
+        self, record: SessionRecord, expected_hash2: str, new_hash2: str | None, now: int
     ) -> bool:
         """Make a child the current parent and slide the expiry; False if the row moved on."""
         if new_hash2 is None:
             raise RuntimeError("a promotion decision without the hash to store")
         return await self._store.rotate(
-            session_handle,
+            record.session_handle,
             expected_hash2=expected_hash2,
             new_hash2=new_hash2,
-            expires_at=now + self._policy.refresh_token_validity_ms,
+            expires_at=self._expiry(record.created_at, now),
         )
 
+    def _expiry(self, created_at: int, now: int) -> int:
+        return expiry(self._policy, created_at, now)
+
     async def _live_record(self, session_handle: str, now: int) -> SessionRecord | None:
-        record = await self._store.get(session_handle)
-        if record is None or record.expires_at <= now:
-            return None
-        return record
+        return live(self._policy, await self._store.get(session_handle), now)
 
     async def _mint(
         self,
@@ -367,7 +381,12 @@ class SessionService:
             parent_refresh_token_hash1=parent_hash1,
             anti_csrf_token=anti_csrf,
             issued_at_s=access_token.to_seconds(now),
-            expires_at_s=access_token.to_seconds(now + self._policy.access_token_validity_ms),
+            expires_at_s=access_token.to_seconds(
+                min(
+                    now + self._policy.access_token_validity_ms,
+                    self._expiry(record.created_at, now),
+                )
+            ),
             issuer=self._issuer(record.jwt_payload),
             user_claims=record.jwt_payload,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from tokenward.config import Settings
-from tokenward.core import refresh_token
+from tokenward.core import rate_limit, refresh_token
 from tokenward.core.cookie_policy import AntiCsrfMode
 from tokenward.core.encoding import b64url_decode, b64url_encode
 from tokenward.core.password_policy import default_validators
@@ -17,6 +17,7 @@ from tokenward.service.email_templates import reset_link, verification_link
 from tokenward.service.email_verification import EmailVerification, Mode
 from tokenward.service.password_hashing import PasswordHasher
 from tokenward.service.password_reset import PasswordReset
+from tokenward.service.rate_limits import RateLimiter
 from tokenward.service.roles import Roles
 from tokenward.service.session_types import SessionPolicy
 from tokenward.service.sessions import SessionService
@@ -37,6 +38,8 @@ class Services:
     email_verification: EmailVerification
     roles: Roles
     user_metadata: UserMetadata
+    rate_limits: RateLimiter | None
+    """None when rate limiting is off."""
 
     def close(self) -> None:
         self.hasher.close()
@@ -49,6 +52,21 @@ def key_ring(settings: Settings, stores: Stores, clock: Clock) -> KeyRing:
         rotation_interval_ms=settings.signing_key_rotation_interval * 3_600_000,
         access_token_validity_ms=settings.access_token_validity * 1000,
     )
+
+
+def rate_limiter(settings: Settings, stores: Stores, clock: Clock) -> RateLimiter | None:
+    if not settings.rate_limiting:
+        return None
+    policy = rate_limit.policy(
+        requests_per_ip=settings.rate_limit_requests_per_ip,
+        refreshes_per_ip=settings.rate_limit_refreshes_per_ip,
+        failed_sign_ins_per_ip=settings.rate_limit_failed_sign_ins_per_ip,
+        free_failures=settings.rate_limit_free_failures,
+        max_delay_s=settings.rate_limit_max_delay,
+        emails_per_address=settings.rate_limit_emails_per_address,
+        emails_per_ip=settings.rate_limit_emails_per_ip,
+    )
+    return RateLimiter(stores.rate_limits, policy, clock)
 
 
 async def open_services(
@@ -67,6 +85,8 @@ async def open_services(
         refresh_token_validity_ms=settings.refresh_token_validity * 1000,
         issuer=settings.api_domain + settings.api_base_path,
         anti_csrf_tokens=settings.effective_anti_csrf is AntiCsrfMode.VIA_TOKEN,
+        absolute_lifetime_ms=settings.session_absolute_lifetime * 1000,
+        verify_issuer=not settings.api_keys,
     )
     sessions = SessionService(stores.sessions, keys, b64url_decode(stored), policy, clock)
     hasher = PasswordHasher(
@@ -74,6 +94,7 @@ async def open_services(
         time_cost=settings.password_hash_time_cost,
         parallelism=settings.password_hash_parallelism,
         pool_size=settings.password_hashing_pool_size,
+        queue_limit=settings.password_hashing_queue_limit,
     )
     mail = sender or sender_from_settings(settings)
     accounts = EmailPasswordAccounts(
@@ -117,4 +138,5 @@ async def open_services(
         verification,
         Roles(stores.roles, clock),
         UserMetadata(stores.user_metadata, clock),
+        rate_limiter(settings, stores, clock),
     )

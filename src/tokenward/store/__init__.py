@@ -11,6 +11,7 @@ from tokenward.store.ports import (
     EmailVerificationStore,
     OneTimeTokenStore,
     PasswordResetStore,
+    RateLimitStore,
     RoleStore,
     SecretStore,
     SessionStore,
@@ -18,6 +19,7 @@ from tokenward.store.ports import (
     UserMetadataStore,
     UserStore,
 )
+from tokenward.store.rate_limits import SqlRateLimitStore
 from tokenward.store.roles import SqlRoleStore
 from tokenward.store.sessions import SqlSessionStore
 from tokenward.store.signing_keys import SqlSecretStore, SqlSigningKeyStore
@@ -39,6 +41,7 @@ class Stores:
     password_reset: PasswordResetStore
     roles: RoleStore
     user_metadata: UserMetadataStore
+    rate_limits: RateLimitStore
 
     @classmethod
     def open(cls, database_url: str) -> Stores:
@@ -54,6 +57,7 @@ class Stores:
             password_reset=SqlPasswordResetStore(db),
             roles=SqlRoleStore(db),
             user_metadata=SqlUserMetadataStore(db),
+            rate_limits=SqlRateLimitStore(db),
         )
 
     async def close(self) -> None:

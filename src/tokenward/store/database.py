@@ -8,6 +8,7 @@ never as a driver exception, and never as an authentication failure.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -45,10 +46,24 @@ def _is_bad_value(exc: DBAPIError) -> bool:
     return isinstance(sqlstate, str) and sqlstate.startswith("22")
 
 
+# SQLSTATEs saying the database cannot serve us right now, not that the request is wrong: class
+# 08 (connection exception), 53 (insufficient resources: too many connections, disk full), 57
+# (operator intervention: shutting down, crashed, starting up, cancelled), and the retryable
+# rollbacks (serialization failure, deadlock) and lock timeout. asyncpg raises most of them as
+# plain PostgresErrors, which SQLAlchemy does not class as OperationalError.
+_TRANSIENT_CLASSES = ("08", "53", "57")
+_TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError, TimeoutError)):
         return True
     if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate.startswith(_TRANSIENT_CLASSES) or sqlstate in _TRANSIENT_STATES
+        ):
+            return True
         return bool(exc.connection_invalidated)
     return isinstance(exc, (OSError, asyncio.TimeoutError))
 
@@ -61,8 +76,10 @@ class Database:
         self.dialect: Dialect = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
         kwargs: dict[str, Any] = {}
         if self.dialect == "postgresql":
+            # No pre-ping (a round trip per checkout): a connection found dead fails its
+            # transaction with a disconnect error, which answers 503 and makes SQLAlchemy
+            # discard the whole pool, so the next checkout connects afresh.
             kwargs = {
-                "pool_pre_ping": True,
                 "pool_size": 10,
                 "max_overflow": 10,
                 "pool_timeout": connect_timeout,
@@ -78,6 +95,10 @@ class Database:
         self._sqlite_writer = asyncio.Lock() if self.dialect == "sqlite" else None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+            # aiosqlite's DEBUG records carry every statement's parameters, password hashes
+            # and token digests among them (LOG-02): an app that turns the root logger to
+            # DEBUG must not get those.
+            logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -108,7 +129,7 @@ class Database:
     async def _transaction_on_connection(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
         try:
             async with self.engine.connect() as conn:
-                if write:
+                if write and self.dialect == "sqlite":  # read by _on_begin
                     await conn.execution_options(**{_WRITE: True})
                 async with conn.begin():
                     yield conn

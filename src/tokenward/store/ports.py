@@ -7,13 +7,15 @@ SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
+from tokenward.core.rate_limit import Backoff, Counter, Window
 from tokenward.store.errors import StoreError
 
 JsonObject = dict[str, Any]
+T = TypeVar("T")
 
 
 class EmailAlreadyExists(StoreError):
@@ -37,6 +39,19 @@ class SessionRecord:
     expires_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class Rotate:
+    """Set a session's refresh hash and expiry, if its hash is still ``expected_hash2``."""
+
+    expected_hash2: str
+    new_hash2: str
+    expires_at: int
+
+
+SessionWrite = Rotate | Literal["revoke"] | None
+"""What a refresh does to the session row it read: rotate it, delete it, or nothing."""
+
+
 class SessionStore(Protocol):
     async def create(self, session: SessionRecord) -> None: ...
 
@@ -47,6 +62,16 @@ class SessionStore(Protocol):
     ) -> bool:
         """Set the refresh hash and expiry only if the stored hash is still ``expected_hash2``.
         Returns False when another request changed it first (or the session is gone)."""
+        ...
+
+    async def decide_and_write(
+        self,
+        session_handle: str,
+        decide: Callable[[SessionRecord | None], tuple[T, SessionWrite]],
+    ) -> tuple[T, bool]:
+        """Read the session and apply the write ``decide`` makes of it in one write
+        transaction, the row locked from the read on. Returns ``decide``'s result and whether
+        its write changed a row."""
         ...
 
     async def update_data(self, session_handle: str, data: JsonObject) -> bool: ...
@@ -288,3 +313,19 @@ class UserMetadataStore(Protocol):
         ...
 
     async def delete(self, user_id: str) -> None: ...
+
+
+class RateLimitStore(Protocol):
+    """Counters shared by every instance; each hit is one atomic statement."""
+
+    async def hit_window(self, key: str, window: Window, *, now: int, hits: int = 1) -> Counter:
+        """Count ``hits`` hits together, if all of them fit in the window's budget."""
+        ...
+
+    async def hit_backoff(self, key: str, backoff: Backoff, *, now: int) -> Counter: ...
+
+    async def refund(self, key: str, *, until: int) -> None: ...
+
+    async def reset(self, keys: Sequence[str]) -> None: ...
+
+    async def delete_expired(self, now: int) -> int: ...

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -214,4 +215,17 @@ user_metadata = Table(
     Column("user_id", String(128), primary_key=True),
     Column("metadata", Text, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# Rate-limit counters shared by every instance (see tokenward.core.rate_limit): a window's hits
+# and end, or a backoff's consecutive failures and the earliest next attempt. Keys hash their
+# identifiers. Rows past ``expires_at`` are removed by the periodic cleanup.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("refused", Integer, nullable=False),
+    Column("until", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
 )

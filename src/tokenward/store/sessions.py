@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.store.database import Database
-from tokenward.store.ports import JsonObject, SessionRecord
+from tokenward.store.ports import JsonObject, Rotate, SessionRecord, SessionWrite
 from tokenward.store.schema import sessions
 from tokenward.store.sql import dump_json, load_json
+
+T = TypeVar("T")
+
+# Built once: the refresh path runs these on every request, and building a statement (and its
+# cache key) costs more than executing a cached one.
+_BY_HANDLE = select(sessions).where(sessions.c.session_handle == bindparam("handle"))
+_LOCKED_BY_HANDLE = _BY_HANDLE.with_for_update()
+_ROTATE = (
+    update(sessions)
+    .where(
+        and_(
+            sessions.c.session_handle == bindparam("handle"),
+            sessions.c.refresh_token_hash2 == bindparam("expected_hash2"),
+        )
+    )
+    .values(refresh_token_hash2=bindparam("new_hash2"), expires_at=bindparam("new_expiry"))
+)
+_DELETE = delete(sessions).where(sessions.c.session_handle == bindparam("handle"))
 
 
 def _record(row: Any) -> SessionRecord:
@@ -49,27 +68,33 @@ class SqlSessionStore:
 
     async def get(self, session_handle: str) -> SessionRecord | None:
         async with self._db.read() as conn:
-            result = await conn.execute(
-                select(sessions).where(sessions.c.session_handle == session_handle)
-            )
-            row = result.first()
+            row = (await conn.execute(_BY_HANDLE, {"handle": session_handle})).first()
         return None if row is None else _record(row)
 
     async def rotate(
         self, session_handle: str, *, expected_hash2: str, new_hash2: str, expires_at: int
     ) -> bool:
         async with self._db.write() as conn:
-            result = await conn.execute(
-                update(sessions)
-                .where(
-                    and_(
-                        sessions.c.session_handle == session_handle,
-                        sessions.c.refresh_token_hash2 == expected_hash2,
-                    )
-                )
-                .values(refresh_token_hash2=new_hash2, expires_at=expires_at)
+            return await _rotate(
+                conn, session_handle, Rotate(expected_hash2, new_hash2, expires_at)
             )
-        return result.rowcount == 1
+
+    async def decide_and_write(
+        self,
+        session_handle: str,
+        decide: Callable[[SessionRecord | None], tuple[T, SessionWrite]],
+    ) -> tuple[T, bool]:
+        # SQLite's BEGIN IMMEDIATE already serialises writers.
+        query = _LOCKED_BY_HANDLE if self._db.dialect == "postgresql" else _BY_HANDLE
+        async with self._db.write() as conn:
+            row = (await conn.execute(query, {"handle": session_handle})).first()
+            outcome, write = decide(None if row is None else _record(row))
+            if write is None:
+                return outcome, False
+            if isinstance(write, Rotate):
+                return outcome, await _rotate(conn, session_handle, write)
+            deleted = await conn.execute(_DELETE, {"handle": session_handle})
+            return outcome, deleted.rowcount == 1
 
     async def update_data(self, session_handle: str, data: JsonObject) -> bool:
         return await self._set(session_handle, session_data=dump_json(data))
@@ -144,3 +169,13 @@ class SqlSessionStore:
         async with self._db.write() as conn:
             result = await conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
         return result.rowcount
+
+
+async def _rotate(conn: AsyncConnection, session_handle: str, write: Rotate) -> bool:
+    parameters = {
+        "handle": session_handle,
+        "expected_hash2": write.expected_hash2,
+        "new_hash2": write.new_hash2,
+        "new_expiry": write.expires_at,
+    }
+    return (await conn.execute(_ROTATE, parameters)).rowcount == 1

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from tokenward.core.access_token import AccessTokenClaims
 from tokenward.core.errors import ProtectedClaimError
+from tokenward.http.audit import audit
 from tokenward.http.cdi.guard import (
     CdiBadRequest,
     body,
@@ -203,6 +204,9 @@ async def remove(request: Request) -> Response:
         revoked = await sessions.revoke_all_for_user(data["userId"], tenant_id)
     else:
         raise CdiBadRequest("Invalid JSON input: give sessionHandles or userId")
+    if revoked:
+        user_id = data.get("userId") if isinstance(data.get("userId"), str) else None
+        audit(request, "session.revoked", user_id=user_id, session_handles=",".join(revoked))
     return ok(sessionHandlesRevoked=revoked)
 
 

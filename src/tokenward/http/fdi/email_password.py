@@ -9,8 +9,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tokenward.http.audit import audit
 from tokenward.http.context import client_address, runtime, token_writes
 from tokenward.http.fdi.forms import field_error_body, form_values, require
+from tokenward.http.rate_limiting import password_was_reset
 from tokenward.http.requests import json_body
 from tokenward.http.state import Runtime
 from tokenward.http.tenants import tenant_of
@@ -50,6 +52,13 @@ async def sign_up(request: Request) -> Response:
         return JSONResponse(field_error_body(failed))
     verified = await rt.services.email_verification.verified_login_methods(user)
     session_handle = await _start_session(request, rt, user, tenant_id, verified)
+    audit(
+        request,
+        "sign_up",
+        user_id=user.user_id,
+        tenant_id=tenant_id,
+        session_handle=session_handle,
+    )
     event = _event(request, user, tenant_id, session_handle, values)
     for hook in rt.hooks.after_sign_up:
         await hook(event)
@@ -66,9 +75,17 @@ async def sign_in(request: Request) -> Response:
     except FieldErrors as errors:
         return JSONResponse(field_error_body(errors))
     except WrongCredentials:
+        audit(request, "sign_in.failure", tenant_id=tenant_id, email=values["email"])
         return JSONResponse({"status": "WRONG_CREDENTIALS_ERROR"})
     verified = await rt.services.email_verification.verified_login_methods(user)
     session_handle = await _start_session(request, rt, user, tenant_id, verified)
+    audit(
+        request,
+        "sign_in.success",
+        user_id=user.user_id,
+        tenant_id=tenant_id,
+        session_handle=session_handle,
+    )
     event = _event(request, user, tenant_id, session_handle, values)
     for hook in rt.hooks.after_sign_in:
         await hook(event)
@@ -131,10 +148,12 @@ async def email_exists(request: Request) -> Response:
 
 async def send_reset_link(request: Request) -> Response:
     rt = runtime(request)
+    tenant_id = tenant_of(request)  # an invalid tenant is a 400 whatever the form holds
     try:
         values = form_values(await json_body(request), ("email",))
         require(values, ("email",))
-        await rt.services.password_reset.send_link(tenant_of(request), values["email"])
+        await rt.services.password_reset.send_link(tenant_id, values["email"])
+        audit(request, "password_reset.requested", email=values["email"])
     except FieldErrors as errors:
         return JSONResponse(field_error_body(errors))
     except EmailDeliveryError:
@@ -144,6 +163,7 @@ async def send_reset_link(request: Request) -> Response:
 
 async def reset_password(request: Request) -> Response:
     rt = runtime(request)
+    tenant_id = tenant_of(request)
     body = await json_body(request)
     token = body.get("token")
     if not isinstance(token, str) or not token:
@@ -151,9 +171,12 @@ async def reset_password(request: Request) -> Response:
     try:
         values = form_values(body, ("password",))
         require(values, ("password",))
-        await rt.services.password_reset.reset(tenant_of(request), token, values["password"])
+        user_id = await rt.services.password_reset.reset(tenant_id, token, values["password"])
     except FieldErrors as errors:
         return JSONResponse(field_error_body(errors))
     except InvalidToken:
+        audit(request, "password_reset.failure", reason="invalid_token")
         return JSONResponse({"status": "RESET_PASSWORD_INVALID_TOKEN_ERROR"})
+    audit(request, "password_reset.completed", user_id=user_id)
+    await password_was_reset(request, tenant_id, user_id)
     return JSONResponse({"status": "OK"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tokenward.http.audit import audit
 from tokenward.http.context import runtime
 from tokenward.http.fdi.email_password import EMAIL_NOT_SENT
 from tokenward.http.requests import json_body
@@ -40,9 +41,10 @@ async def verify(request: Request) -> Response:
     if body.get("method") != "token" or not isinstance(token, str) or not token:
         return JSONResponse({"message": "Please provide the method 'token' and the token"}, 400)
     try:
-        await rt.services.email_verification.verify(tenant_of(request), token)
+        used = await rt.services.email_verification.verify(tenant_of(request), token)
     except InvalidToken:
         return JSONResponse({"status": "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"})
+    audit(request, "email.verified", user_id=used.user_id, email=used.email)
     return JSONResponse({"status": "OK"})
 
 

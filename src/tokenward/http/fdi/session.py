@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tokenward.http.audit import audit
 from tokenward.http.context import runtime, token_writes
 from tokenward.http.session_guard import SessionOptions, require_session
 from tokenward.http.transport import ANTI_CSRF_HEADER
@@ -28,6 +29,8 @@ async def refresh(request: Request) -> Response:
     token_writes(request).add(
         lambda headers: rt.transport.attach_tokens(request, headers, issued, presented.mode)
     )
+    claims = issued.access.claims
+    audit(request, "session.refresh", user_id=claims.user_id, session_handle=claims.session_handle)
     return JSONResponse({})
 
 
@@ -35,4 +38,5 @@ async def sign_out(request: Request) -> Response:
     """Revoke the request's session and clear its tokens (claims are not checked)."""
     session = await require_session(request, SessionOptions(claim_validators=()))
     await session.revoke()
+    audit(request, "sign_out", user_id=session.user_id, session_handle=session.session_handle)
     return JSONResponse({"status": "OK"})

@@ -1,0 +1,339 @@
+"""The OpenAPI 3.1 document of the frontend API, generated from the route table and the body
+models in ``http.fdi.schemas``, served at ``{api_base_path}/openapi.json``.
+
+Every route of the table must have an entry in ``OPERATIONS`` (keyed by method and path below the
+API base path, without the tenant segment): ``document`` refuses a route it cannot describe, so
+the document cannot drift from the routes. Routes created with ``include_in_schema=False`` (web
+pages) are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from tokenward.__about__ import __version__
+from tokenward.config import Settings
+from tokenward.http.context import runtime
+from tokenward.http.fdi import schemas as s
+from tokenward.http.fdi.email_password import CREDENTIALS
+from tokenward.http.fetch_metadata import SAFE_METHODS
+from tokenward.http.tenants import TENANT_ID_PATTERN
+from tokenward.http.transport import (
+    ACCESS_COOKIE,
+    ACCESS_HEADER,
+    ANTI_CSRF_HEADER,
+    AUTH_MODE_HEADER,
+    EXPOSE_HEADER,
+    FRONT_TOKEN_HEADER,
+    REFRESH_COOKIE,
+    REFRESH_HEADER,
+)
+
+OPENAPI_PATH = "/openapi.json"
+TENANT_SEGMENT = "/{tenant_id}"
+Session = Literal["access", "refresh"]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    operation_id: str
+    summary: str
+    tag: str
+    ok: type[BaseModel] | None
+    """The 200 body's model; None: text/plain."""
+    body: type[BaseModel] | None = None
+    rid: str | None = None
+    """The ``rid`` header the SDKs send."""
+    session: Session | None = None
+    issues_tokens: bool = False
+    email_query: bool = False
+    frontend: bool = True
+    """A frontend API call: may be rate limited (429)."""
+    database: bool = True
+    """Needs the database: 503 when it is unavailable."""
+    deprecated: bool = False
+
+
+EP, EV = "emailpassword", "emailverification"
+EMAIL_PASSWORD, EMAIL_VERIFICATION = "EmailPassword Recipe", "EmailVerification Recipe"
+SESSION, KEYS, SERVER = "Session Recipe", "JWT Recipe", "Server"
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/hello"): Operation(
+        "hello", "Liveness: 200 when the server and its database are usable", SERVER, None,
+        frontend=False,
+    ),
+    ("GET", "/.well-known/jwks.json"): Operation(
+        "getJWKSWellKnown", "Public keys of live access tokens", KEYS, s.Jwks, frontend=False
+    ),
+    ("GET", "/jwt/jwks.json"): Operation(
+        "getJWKS", "Public keys of live access tokens", KEYS, s.Jwks, frontend=False
+    ),
+    ("GET", OPENAPI_PATH): Operation(
+        "getOpenAPI", "This document", SERVER, s.OpenApiDocument, frontend=False, database=False
+    ),
+    ("POST", "/session/refresh"): Operation(
+        "refresh", "Exchange the refresh token for new tokens", SESSION, s.Refreshed,
+        rid="session", session="refresh", issues_tokens=True,
+    ),
+    ("POST", "/signout"): Operation(
+        "signout", "Sign out: revoke the session and clear its tokens", SESSION, s.StatusOK,
+        rid="session", session="access",
+    ),
+    ("POST", "/user/email/verify/token"): Operation(
+        "verifyEmailToken", "Send an email-verification link to the session's user",
+        EMAIL_VERIFICATION, s.VerificationEmailResponse, rid=EV, session="access",
+    ),
+    ("GET", "/user/email/verify"): Operation(
+        "getVerifyEmail", "Is the session's email verified (updates the st-ev claim)",
+        EMAIL_VERIFICATION, s.IsVerified, rid=EV, session="access",
+    ),
+    ("POST", "/user/email/verify"): Operation(
+        "verifyEmail", "Verify an email address with the token from the link",
+        EMAIL_VERIFICATION, s.VerifyEmailResponse, body=s.VerifyEmailRequest, rid=EV,
+    ),
+    ("POST", "/signup"): Operation(
+        "signUp", "Sign up with email and password", EMAIL_PASSWORD, s.SignUpResponse,
+        body=s.SignUpRequest, rid=EP, issues_tokens=True,
+    ),
+    ("POST", "/signin"): Operation(
+        "signIn", "Sign in with email and password", EMAIL_PASSWORD, s.SignInResponse,
+        body=s.SignInRequest, rid=EP, issues_tokens=True,
+    ),
+    ("GET", "/emailpassword/email/exists"): Operation(
+        "emailExists", "Is the email taken by an email/password user", EMAIL_PASSWORD,
+        s.EmailExists, rid=EP, email_query=True,
+    ),
+    ("GET", "/signup/email/exists"): Operation(
+        "emailExistsDepr", "Is the email taken (older SDKs)", EMAIL_PASSWORD, s.EmailExists,
+        rid=EP, email_query=True, deprecated=True,
+    ),
+    ("POST", "/user/password/reset/token"): Operation(
+        "passwordResetToken", "Email a password-reset link", EMAIL_PASSWORD,
+        s.PasswordResetTokenResponse, body=s.PasswordResetTokenRequest, rid=EP,
+    ),
+    ("POST", "/user/password/reset"): Operation(
+        "passwordReset", "Set a new password with the token from the link", EMAIL_PASSWORD,
+        s.PasswordResetResponse, body=s.PasswordResetRequest, rid=EP,
+    ),
+}  # fmt: skip
+
+
+class UndocumentedRoute(Exception):
+    """A route of the table has no entry in OPERATIONS."""
+
+
+def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "schema": schema or {"type": "string"}}
+
+
+TOKEN_HEADERS = {
+    ACCESS_HEADER: _header("New access token (header mode); empty: clear it"),
+    REFRESH_HEADER: _header("New refresh token (header mode); empty: clear it"),
+    FRONT_TOKEN_HEADER: _header(
+        "The access token's payload for the frontend; 'remove': signed out"
+    ),
+    ANTI_CSRF_HEADER: _header("Anti-CSRF token (cookie mode, VIA_TOKEN)"),
+    EXPOSE_HEADER: _header("The token headers above, for cross-origin frontends"),
+    "Set-Cookie": _header(f"{ACCESS_COOKIE} and {REFRESH_COOKIE} (cookie mode)"),
+}
+RETRY_AFTER = {"Retry-After": _header("Seconds to wait", {"type": "string", "pattern": "^[0-9]+$"})}
+TEXT = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+SECURITY_SCHEMES = {
+    "AccessTokenBearer": {"type": "http", "scheme": "bearer", "description": "st-access-token"},
+    "AccessTokenCookie": {"type": "apiKey", "in": "cookie", "name": ACCESS_COOKIE},
+    "RefreshTokenBearer": {"type": "http", "scheme": "bearer", "description": "st-refresh-token"},
+    "RefreshTokenCookie": {"type": "apiKey", "in": "cookie", "name": REFRESH_COOKIE},
+}
+SECURITY: dict[Session, list[dict[str, list[str]]]] = {
+    "access": [{"AccessTokenBearer": []}, {"AccessTokenCookie": []}],
+    "refresh": [{"RefreshTokenBearer": []}, {"RefreshTokenCookie": []}],
+}
+
+
+def openapi_route(settings: Settings, api: Sequence[BaseRoute]) -> Route:
+    """GET {api_base_path}/openapi.json, describing ``api`` and itself (built on first use)."""
+    built: dict[str, Any] = {}
+
+    async def openapi_json(request: Request) -> Response:
+        if not built:
+            extra = [field.id for field in runtime(request).hooks.sign_up_fields]
+            built.update(document([*api, route], settings, sign_up_fields=extra))
+        return JSONResponse(built)
+
+    route = Route(settings.api_base_path.rstrip("/") + OPENAPI_PATH, openapi_json, methods=["GET"])
+    return route
+
+
+def document(
+    routes: Iterable[BaseRoute], settings: Settings, *, sign_up_fields: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The document of ``routes``; sign-up accepts ``sign_up_fields`` (the app's own form
+    fields, ``Hooks.sign_up_fields``) besides the credentials."""
+    base = settings.api_base_path.rstrip("/")
+    described: list[tuple[str, str, Operation, bool]] = []
+    for route in routes:
+        if not isinstance(route, Route) or not route.include_in_schema:
+            continue
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            relative = (
+                route.path.removeprefix(base) if route.path.startswith(base + "/") else route.path
+            )
+            tenanted = relative.startswith(TENANT_SEGMENT + "/")
+            operation = OPERATIONS.get((method, relative.removeprefix(TENANT_SEGMENT)))
+            if operation is None:
+                raise UndocumentedRoute(f"{method} {route.path}: add it to http.openapi.OPERATIONS")
+            described.append((route.path, method, operation, tenanted))
+    schemas = _component_schemas(op for _, _, op, _ in described)
+    if "FormField" in schemas:
+        schemas["FormField"]["properties"]["id"]["enum"] = [*CREDENTIALS, *sign_up_fields]
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, operation, tenanted in described:
+        paths.setdefault(path, {})[method.lower()] = _operation(
+            operation, method, tenanted, settings
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tokenward frontend API (FDI)",
+            "version": __version__,
+            "description": "The routes SuperTokens' frontend SDKs call, as tokenward serves them. "
+            "Business outcomes are HTTP 200 with a `status`.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
+    }
+
+
+def _component_schemas(operations: Iterable[Operation]) -> dict[str, Any]:
+    models: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {
+        (s.Message, "serialization"): None
+    }
+    for op in operations:
+        if op.body is not None:
+            models[(op.body, "validation")] = None
+        if op.ok is not None:
+            models[(op.ok, "serialization")] = None
+    _, top = models_json_schema(list(models), ref_template="#/components/schemas/{model}")
+    defs: dict[str, Any] = top.get("$defs", {})
+    return defs
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(
+    description: str, model: type[BaseModel], headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(model)}},
+    }
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = []
+    if tenanted:
+        parameters.append(
+            {
+                "name": "tenant_id",
+                "in": "path",
+                "required": True,
+                "description": "The tenant; without this segment, the default tenant 'public'",
+                "schema": {"type": "string", "pattern": f"^{TENANT_ID_PATTERN}$"},
+            }
+        )
+    if op.email_query:
+        parameters.append(
+            {
+                "name": "email",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1},
+            }
+        )
+    if op.rid is not None:
+        parameters.append(
+            {
+                "name": "rid",
+                "in": "header",
+                "description": f"The recipe id ('{op.rid}'); with cookie sessions its presence "
+                "is the anti-CSRF check",
+                "schema": {"type": "string"},
+            }
+        )
+    if op.issues_tokens and op.session is None:
+        parameters.append(
+            {
+                "name": AUTH_MODE_HEADER,
+                "in": "header",
+                "description": "Where the new session's tokens go: 'cookie' for cookies, "
+                "anything else ('header') for headers",
+                "schema": {"type": "string", "examples": ["header", "cookie"]},
+            }
+        )
+    if op.session is not None:
+        parameters.append(
+            {
+                "name": ANTI_CSRF_HEADER,
+                "in": "header",
+                "description": "The anti-CSRF token (cookie sessions with anti_csrf VIA_TOKEN)",
+                "schema": {"type": "string"},
+            }
+        )
+    tokens = TOKEN_HEADERS if op.issues_tokens or op.session is not None else None
+    if op.ok is None:
+        ok: dict[str, Any] = {"description": "OK", **TEXT}
+    else:
+        ok = _json("OK; business outcomes are told apart by `status`", op.ok, tokens)
+    responses: dict[str, Any] = {"200": ok}
+    if op.body is not None or op.email_query or tenanted:
+        responses["400"] = _json("Malformed request, invalid or unknown tenant", s.Message)
+    if op.session is not None:
+        responses["401"] = _json(
+            "No valid session; the tokens may be cleared", s.Message, TOKEN_HEADERS
+        )
+    if op.session == "access":
+        expired = str(settings.session_expired_status_code)
+        responses.setdefault(expired, _json("The access token expired: refresh it", s.Message))
+    if op.frontend and method not in SAFE_METHODS:
+        responses["403"] = _json("Cross-origin request refused (Origin, Sec-Fetch-Site)", s.Message)
+    if op.body is not None:
+        responses["413"] = _json("The body is larger than 64 KiB", s.Message)
+    if op.frontend:
+        responses["429"] = _json("Too many requests: retry later", s.Message, RETRY_AFTER)
+    if op.database:
+        unavailable = "The database (or the password hashers) cannot serve now: retry later"
+        if op.ok is None:
+            responses["503"] = {"description": unavailable, "headers": RETRY_AFTER, **TEXT}
+        else:
+            responses["503"] = _json(unavailable, s.Message, RETRY_AFTER)
+    operation: dict[str, Any] = {
+        "operationId": op.operation_id + ("ForTenant" if tenanted else ""),
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if op.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    if op.session is not None:
+        operation["security"] = SECURITY[op.session]
+    if op.deprecated:
+        operation["deprecated"] = True
+    return operation

@@ -1,0 +1,165 @@
+"""The prebuilt login UI: sign in, sign up, password reset, email verification and an account page,
+served at the website base path (default ``/auth``) by `tokenward serve` and by ``Auth.install``.
+
+The pages are plain HTML shipped as package data (``tokenward/ui``), filled with a few settings
+and served with a strict Content-Security-Policy (no inline script or style, nothing from other
+origins). Their JavaScript talks to the frontend API on the same origin; ``GET {api}/ui/me`` is the
+one route added for it: the signed-in user and session, for the account page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import string
+from dataclasses import dataclass
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tokenward.config import Settings
+from tokenward.http.context import runtime
+from tokenward.http.session_guard import SessionOptions, require_session
+from tokenward.http.users import user_json
+from tokenward.service.errors import Unauthorised
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    # Reset and verification tokens arrive in page URLs: never pass them on in a Referer.
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+ASSET_TYPES = {
+    "app.css": "text/css; charset=utf-8",
+    "session.js": "text/javascript; charset=utf-8",
+    "pages.js": "text/javascript; charset=utf-8",
+    "forms.js": "text/javascript; charset=utf-8",
+}
+# The account page asks the database, so a revoked session is refused at once; an unverified
+# user may see it (to resend the verification email), so claims are not checked.
+_ACCOUNT = SessionOptions(check_database=True, claim_validators=())
+
+
+@dataclass(frozen=True)
+class _Asset:
+    body: bytes
+    media_type: str
+    version: str
+
+
+def _read(*parts: str) -> bytes:
+    return resources.files("tokenward").joinpath("ui", *parts).read_bytes()
+
+
+def _assets() -> dict[str, _Asset]:
+    loaded = {}
+    for name, media_type in ASSET_TYPES.items():
+        body = _read("static", name)
+        loaded[name] = _Asset(body, media_type, hashlib.sha256(body).hexdigest()[:12])
+    return loaded
+
+
+def _pages(settings: Settings, assets: dict[str, _Asset]) -> dict[str, bytes]:
+    """Each page's HTML, rendered once: the layout around the page's own content."""
+    web = settings.website_base_path.rstrip("/")
+    layout = string.Template(_read("layout.html").decode())
+    values = {
+        "web": html.escape(web),
+        "api": html.escape(settings.api_base_path.rstrip("/")),
+        "app_name": html.escape(settings.app_name),
+        "verification": html.escape(settings.email_verification),
+        "expired_status": str(settings.session_expired_status_code),
+        "min_length": str(settings.password_min_length),
+        **{
+            name.replace(".", "_"): html.escape(f"{web}/ui/{name}?v={asset.version}")
+            for name, asset in assets.items()
+        },
+    }
+    rendered = {}
+    for page, title in PAGE_TITLES.items():
+        content = string.Template(_read("pages", f"{page}.html").decode()).substitute(values)
+        rendered[page] = layout.substitute(
+            values, page=page, title=html.escape(title), content=content
+        ).encode()
+    return rendered
+
+
+PAGE_TITLES = {
+    "signin": "Sign in",
+    "signup": "Create an account",
+    "forgot": "Forgot your password?",
+    "reset": "Choose a new password",
+    "verify": "Verify your email",
+    "account": "Your account",
+}
+
+
+def ui_routes(settings: Settings) -> list[Route]:
+    """The page routes at the website base path, the assets under ``{web}/ui/`` and
+    ``GET {api}/ui/me``. All are GET: the API's own routes at these paths are POST."""
+    web = settings.website_base_path.rstrip("/")
+    api = settings.api_base_path.rstrip("/")
+    assets = _assets()
+    pages = _pages(settings, assets)
+
+    def page(name: str) -> Response:
+        return Response(
+            pages[name],
+            media_type="text/html; charset=utf-8",
+            headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+        )
+
+    async def sign_in(request: Request) -> Response:
+        return page("signup" if request.query_params.get("show") == "signup" else "signin")
+
+    async def reset_password(request: Request) -> Response:
+        return page("reset" if request.query_params.get("token") else "forgot")
+
+    async def verify_email(request: Request) -> Response:
+        return page("verify")
+
+    async def account(request: Request) -> Response:
+        return page("account")
+
+    async def asset(request: Request) -> Response:
+        found = assets.get(request.path_params["name"])
+        if found is None:
+            return Response("Not found", 404, headers=SECURITY_HEADERS)
+        fresh = request.query_params.get("v") == found.version
+        cache = "public, max-age=31536000, immutable" if fresh else "no-cache"
+        return Response(
+            found.body,
+            media_type=found.media_type,
+            headers={**SECURITY_HEADERS, "Cache-Control": cache},
+        )
+
+    return [
+        Route(f"{api}/ui/me", me, methods=["GET"]),
+        Route(web or "/", sign_in, methods=["GET"]),
+        Route(f"{web}/reset-password", reset_password, methods=["GET"]),
+        Route(f"{web}/verify-email", verify_email, methods=["GET"]),
+        Route(f"{web}/account", account, methods=["GET"]),
+        Route(f"{web}/ui/{{name}}", asset, methods=["GET"]),
+    ]
+
+
+async def me(request: Request) -> Response:
+    """The signed-in user and session, for the account page."""
+    session = await require_session(request, _ACCOUNT)
+    rt = runtime(request)
+    user = await rt.stores.users.get(session.user_id)
+    if user is None:
+        raise Unauthorised("the user no longer exists", clear_tokens=True)
+    verified = await rt.services.email_verification.verified_login_methods(user)
+    return JSONResponse(
+        {
+            "status": "OK",
+            "user": user_json(user, verified),
+            "session": {"handle": session.session_handle, "tenantId": session.tenant_id},
+        },
+        headers={"Cache-Control": "no-store"},
+    )

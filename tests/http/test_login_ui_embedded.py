@@ -1,0 +1,92 @@
+"""The login UI from an app that embeds tokenward (``Auth.install``), at configured paths: the
+pages, their assets, and ``GET {api}/ui/me``. The browser tests (tests/browser/test_login_ui.py)
+drive the pages themselves against `tokenward serve`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from tests.support.api import FAST_HASHING
+from tokenward import Auth, load_settings
+
+SITE = "http://localhost:3567"
+
+
+async def home(request: Request) -> Response:
+    return PlainTextResponse("the app's own page")
+
+
+@pytest.fixture
+async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = load_settings(
+        overrides={
+            "database_url": database_url,
+            "api_base_path": "/api/auth",
+            "website_base_path": "/login",
+            **FAST_HASHING,
+        }
+    )
+    auth = Auth(settings)
+    app = Starlette(lifespan=lambda app: auth.lifespan())
+    app.add_route("/", home)
+    auth.install(app)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
+            yield client
+
+
+async def test_the_embedded_app_serves_the_pages_at_the_website_base_path(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/")).text == "the app's own page"
+    for path in ("/login", "/login/reset-password", "/login/verify-email", "/login/account"):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
+        assert page.headers["referrer-policy"] == "no-referrer"
+        assert '<meta name="tokenward-api" content="/api/auth">' in page.text
+        assert '<meta name="tokenward-web" content="/login">' in page.text
+    assert "Create an account" in (await client.get("/login?show=signup")).text
+    assert "Choose a new password" in (await client.get("/login/reset-password?token=x")).text
+
+    [script] = re.findall(
+        r'src="(/login/ui/session\.js\?v=\w+)"', (await client.get("/login")).text
+    )
+    asset = await client.get(script)
+    assert asset.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert "TokenwardSession" in asset.text
+
+
+async def test_ui_me_shows_the_signed_in_user_and_refuses_others(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/api/auth/ui/me")).status_code == 401
+    signed_up = await client.post(
+        "/api/auth/signup",
+        json={
+            "formFields": [
+                {"id": "email", "value": "ui@example.com"},
+                {"id": "password", "value": "a long ui passphrase"},
+            ]
+        },
+        headers={"rid": "emailpassword", "st-auth-mode": "cookie"},
+    )
+    assert signed_up.json()["status"] == "OK"
+    me = await client.get("/api/auth/ui/me")  # the client keeps the session cookies
+    assert me.status_code == 200
+    assert me.headers["cache-control"] == "no-store"
+    body = me.json()
+    assert body["user"]["emails"] == ["ui@example.com"]
+    assert body["session"]["tenantId"] == "public"
+
+    signed_out = await client.post("/api/auth/signout", headers={"rid": "session"})
+    assert signed_out.json() == {"status": "OK"}
+    assert (await client.get("/api/auth/ui/me")).status_code == 401

@@ -1,0 +1,13 @@
+"""Bring a database's schema up to date from outside the app (test fixtures, benchmarks)."""
+
+from __future__ import annotations
+
+from tokenward.store import Database, migrate
+
+
+async def migrate_url(url: str) -> None:
+    db = Database(url)
+    try:
+        await migrate.upgrade(db)
+    finally:
+        await db.close()

@@ -1,0 +1,36 @@
+"""Take a running app's database away for a moment: its engine points at one that cannot be
+reached, then the real one comes back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from tests.support.postgres import free_port
+from tokenward.store import Database
+
+
+@asynccontextmanager
+async def database_unreachable(db: Database, tmp_path: Path) -> AsyncIterator[None]:
+    working = db.engine
+    unreachable = (
+        f"postgresql://postgres@127.0.0.1:{free_port()}/none"
+        if db.dialect == "postgresql"
+        else f"sqlite:///{tmp_path}/no-such-dir/db"
+    )
+    db.engine = Database(unreachable).engine
+    try:
+        yield
+    finally:
+        await db.engine.dispose()
+        db.engine = working
+
+
+def join_sqlite_workers() -> None:
+    """Wait for aiosqlite's connection threads of the unreachable engine to end (see
+    tests/store/test_database.py)."""
+    for thread in threading.enumerate():
+        if "_connection_worker_thread" in thread.name:
+            thread.join(timeout=10)
