@@ -13,6 +13,8 @@ from tokenward.service.clock import SystemClock
 from tokenward.service.setup import open_services
 from tokenward.store import Stores
 
+ROUNDS = 10
+
 
 def _b64(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
@@ -53,9 +55,12 @@ async def measure(n: int) -> Figure:
                     return
                 raise RuntimeError("verification awaited real I/O")  # it must not
 
-            progress(f"verifying {n} tokens (floor, then tokenward)")
-            floor_us = per_op_us(floor, n)
-            ours_us = per_op_us(ours, n)
+            progress(f"verifying {n} tokens, floor and tokenward in turns")
+            # Alternating rounds, best of each: a busy machine slows both sides alike.
+            floor_us = ours_us = float("inf")
+            for _ in range(ROUNDS):
+                floor_us = min(floor_us, per_op_us(floor, n // ROUNDS, repeats=1))
+                ours_us = min(ours_us, per_op_us(ours, n // ROUNDS, repeats=1))
         finally:
             services.close()
             await stores.close()
@@ -65,5 +70,6 @@ async def measure(n: int) -> Figure:
         f"{floor_us:.1f} µs raw RS256 + base64/JSON",
         ours_us / floor_us,
         "≤ 1.3",
-        "a current access token; no I/O on this path (driven without an event loop to prove it)",
+        f"{n:,} verifications of a current access token in {ROUNDS} alternating rounds; no "
+        "I/O on this path (driven without an event loop to prove it)",
     )

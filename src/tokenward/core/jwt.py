@@ -48,6 +48,11 @@ refusing it outright keeps callers from reloading keys (or logging kilobytes) fo
 
 _FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
 
+_HEADER_MEMO_SIZE = 64
+"""Header segments remembered after a verified signature. Every token a key signs carries the
+same header segment, so a handful of entries (one per key in use) serve all traffic."""
+_verified_headers: dict[str, tuple[dict[str, Any], str]] = {}
+
 
 @dataclass(frozen=True, slots=True)
 class JwtParts:
@@ -89,14 +94,17 @@ def verify(token: str, public_keys: Mapping[str, RSAPublicKey], *, now_s: int) -
     if len(segments) != 3:
         raise MalformedToken("token is not a JWT")
     header_b64, payload_b64, signature_b64 = segments
+    # A header segment seen in a verified token already passed every check below; the same
+    # string decodes to the same header, so its checks are not repeated (the signature is).
+    known = _verified_headers.get(header_b64)
     try:
-        header = json_loads_object(b64url_decode(header_b64))
+        header = json_loads_object(b64url_decode(header_b64)) if known is None else known[0]
         payload_bytes = b64url_decode(payload_b64)
         signature = b64url_decode(signature_b64)
     except ValueError:
         raise MalformedToken("token is not a JWT") from None
 
-    kid = _checked_kid(header)
+    kid = _checked_kid(header) if known is None else known[1]
     key = public_keys.get(kid)
     if key is None:
         raise UnknownKeyId(kid)
@@ -107,12 +115,18 @@ def verify(token: str, public_keys: Mapping[str, RSAPublicKey], *, now_s: int) -
     except InvalidSignature:
         raise TryRefreshToken("signature verification failed") from None
 
+    if known is None:
+        if len(_verified_headers) >= _HEADER_MEMO_SIZE:
+            _verified_headers.clear()
+        _verified_headers[header_b64] = (header, kid)
+
     try:
         payload = json_loads_object(payload_bytes)
     except ValueError:
         raise MalformedToken("token payload is not a JSON object") from None
     _check_times(payload, now_s)
-    return JwtParts(header=header, payload=payload)
+    # A copy: callers own what they get, and the remembered header must stay as checked.
+    return JwtParts(header=dict(header), payload=payload)
 
 
 def _checked_kid(header: dict[str, Any]) -> str:

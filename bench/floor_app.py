@@ -1,0 +1,199 @@
+"""Figure 2's floor: a bare Starlette endpoint doing only the work a refresh cannot avoid.
+
+One indexed lookup of the session row, one conditional update of its refresh-token hash (the
+rotation guard; in a transaction on SQLite, see SqliteRows), one RS256-signed access token,
+and the response headers tokenward sends in header mode. No framework layers, no sealing of
+the refresh token, no rate limiting, no audit. Run as
+
+    python -m bench.floor_app   (DATABASE_URL, PORT, WORKERS in the environment)
+
+on the database ``bench.databases.SessionSeeder.floor_sessions`` filled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import aiosqlite
+import asyncpg  # type: ignore[import-untyped]
+import uvicorn
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bench.databases import floor_hash2
+
+SELECT = "SELECT refresh_token_hash2, user_id, expires_at FROM sessions WHERE session_handle = $1"
+UPDATE = (
+    "UPDATE sessions SET refresh_token_hash2 = $1, expires_at = $2 "
+    "WHERE session_handle = $3 AND refresh_token_hash2 = $4"
+)
+VALIDITY_MS = 100 * 86_400_000
+EXPOSE = "front-token, st-access-token, st-refresh-token"
+
+
+class Rows(Protocol):
+    async def lookup(self, handle: str) -> tuple[str, str, int] | None: ...
+    async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool: ...
+
+
+class SqliteRows:
+    """One connection per process. The update runs in BEGIN IMMEDIATE, as tokenward's writes
+    do: in WAL mode a plain UPDATE can fail at once with SQLITE_BUSY_SNAPSHOT when another
+    process wrote since its snapshot. Writers of this process queue on a lock for it."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._writer = asyncio.Lock()
+
+    async def lookup(self, handle: str) -> tuple[str, str, int] | None:
+        async with self._conn.execute(SELECT.replace("$1", "?"), (handle,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool:
+        sql = UPDATE.replace("$1", "?").replace("$2", "?").replace("$3", "?").replace("$4", "?")
+        async with self._writer:
+            await self._begin_immediate()
+            try:
+                cursor = await self._conn.execute(sql, (new, expires_at, handle, old))
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+        return cursor.rowcount == 1
+
+    async def _begin_immediate(self) -> None:
+        # SQLite can refuse at once, without its busy handler, while the other process
+        # recovers or restarts the WAL; that passes in milliseconds.
+        for attempt in range(1, 50):
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0.001 * attempt)
+        await self._conn.execute("BEGIN IMMEDIATE")
+
+
+class PostgresRows:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def lookup(self, handle: str) -> tuple[str, str, int] | None:
+        row = await self._pool.fetchrow(SELECT, handle)
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool:
+        status = await self._pool.execute(UPDATE, new, expires_at, handle, old)
+        return bool(status == "UPDATE 1")
+
+
+@asynccontextmanager
+async def open_rows(url: str) -> AsyncIterator[Rows]:
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        conn = await aiosqlite.connect(path, isolation_level=None, timeout=60)
+        # A long busy timeout: two worker processes can starve each other of SQLite's write
+        # lock for seconds under this load; the floor waits (its p99 shows it) but never fails.
+        for pragma in ("journal_mode=WAL", "busy_timeout=60000", "synchronous=NORMAL"):
+            await conn.execute(f"PRAGMA {pragma}")
+        try:
+            yield SqliteRows(conn)
+        finally:
+            await conn.close()
+        return
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+    try:
+        yield PostgresRows(pool)
+    finally:
+        await pool.close()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def create_app() -> Starlette:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = f"s-{uuid.uuid4()}"
+    header = _b64(_json({"kid": kid, "typ": "JWT", "version": "5", "alg": "RS256"}))
+    state: dict[str, Rows] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with open_rows(os.environ["DATABASE_URL"]) as rows:
+            state["rows"] = rows
+            yield
+
+    async def refresh(request: Request) -> Response:
+        rows = state["rows"]
+        presented = request.headers.get("authorization", "")[7:]
+        handle = presented.split(".", 1)[0]
+        found = await rows.lookup(handle)
+        now = int(time.time() * 1000)
+        old = floor_hash2(presented)
+        if found is None or found[2] <= now or not secrets.compare_digest(found[0], old):
+            return JSONResponse({"message": "unauthorised"}, status_code=401)
+        token = f"{handle}.{secrets.token_urlsafe(32)}"
+        if not await rows.swap(handle, old, floor_hash2(token), now + VALIDITY_MS):
+            return JSONResponse({"message": "unauthorised"}, status_code=401)
+        expires_s = now // 1000 + 3600
+        claims: dict[str, Any] = {
+            "iat": now // 1000,
+            "exp": expires_s,
+            "sub": found[1],
+            "tId": "public",
+            "rsub": found[1],
+            "sessionHandle": handle,
+            "refreshTokenHash1": hashlib.sha256(token.encode()).hexdigest(),
+            "parentRefreshTokenHash1": hashlib.sha256(presented.encode()).hexdigest(),
+            "antiCsrfToken": None,
+            "iss": "http://localhost/auth",
+        }
+        signing_input = f"{header}.{_b64(_json(claims))}"
+        signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        front = _b64(_json({"uid": found[1], "ate": expires_s * 1000, "up": claims}))
+        return JSONResponse(
+            {},
+            headers={
+                "st-access-token": f"{signing_input}.{_b64(signature)}",
+                "st-refresh-token": token,
+                "front-token": front,
+                "access-control-expose-headers": EXPOSE,
+            },
+        )
+
+    return Starlette(
+        routes=[Route("/auth/session/refresh", refresh, methods=["POST"])], lifespan=lifespan
+    )
+
+
+if __name__ == "__main__":
+    uvicorn.run(
+        "bench.floor_app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=int(os.environ["PORT"]),
+        workers=int(os.environ.get("WORKERS", "1")),
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+    )
