@@ -11,7 +11,6 @@ import argon2
 import httpx
 import pytest
 
-from tests.http.test_account_emails_api import smtp_settings, token_from
 from tests.support.api import Api, running_api, set_cookies
 from tests.support.attacks import (
     EP,
@@ -28,7 +27,7 @@ from tests.support.attacks import (
     sign_up,
 )
 from tests.support.forge import parts
-from tests.support.smtp import SmtpSink, first_url
+from tests.support.smtp import SmtpSink, first_url, smtp_settings, token_from
 from tokenward.service.session_types import IssuedTokens
 
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.support.api import Api, front, running_api
-from tests.support.smtp import SmtpSink, first_url
+from tests.support.smtp import SmtpSink, first_url, smtp_settings, token_from
 
 EP = {"rid": "emailpassword", "fdi-version": "4.1"}
 EV = {"rid": "emailverification", "fdi-version": "4.1"}
@@ -28,16 +28,6 @@ def form(**fields: str) -> dict[str, Any]:
 def smtp() -> Iterator[SmtpSink]:
     with SmtpSink() as sink:
         yield sink
-
-
-def smtp_settings(sink: SmtpSink) -> dict[str, Any]:
-    return {
-        "email_backend": "smtp",
-        "smtp_host": sink.host,
-        "smtp_port": sink.port,
-        "smtp_security": "none",
-        "smtp_timeout": 5.0,
-    }
 
 
 @pytest.fixture
@@ -56,10 +46,6 @@ async def sign_up(api: Api, email: str) -> dict[str, Any]:
         "access": response.headers["st-access-token"],
         "refresh": response.headers["st-refresh-token"],
     }
-
-
-def token_from(link: str) -> str:
-    return parse_qs(urlsplit(link).query)["token"][0]
 
 
 async def ask_reset(api: Api, email: str, **headers: str) -> dict[str, Any]:

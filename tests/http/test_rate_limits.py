@@ -21,7 +21,7 @@ from tests.conftest import fresh_postgres_database
 from tests.support.api import API, Api, running_api
 from tests.support.outage import database_unreachable, join_sqlite_workers
 from tests.support.postgres import PostgresServer
-from tests.support.smtp import SmtpSink, first_url
+from tests.support.smtp import SmtpSink, first_url, smtp_settings
 
 EP = {"rid": "emailpassword", "fdi-version": "4.1"}
 PASSWORD = "the right passphrase"
@@ -53,15 +53,6 @@ async def sign_in(
     return await client.post(
         "/auth/signin", json=form(email=email, password=password), headers=EP | headers
     )
-
-
-def mail_to(sink: SmtpSink) -> dict[str, Any]:
-    return {
-        "email_backend": "smtp",
-        "smtp_host": sink.host,
-        "smtp_port": sink.port,
-        "smtp_security": "none",
-    }
 
 
 def throttled(response: httpx.Response) -> int:
@@ -127,7 +118,7 @@ async def test_rl_02_attacker_throttles_only_themselves_and_reset_works_elsewher
 ) -> None:
     with SmtpSink() as smtp:
         async with (
-            running_api(database_url, **mail_to(smtp)) as api,
+            running_api(database_url, **smtp_settings(smtp)) as api,
             client_at(api, ATTACKER) as attacker,
             client_at(api, VICTIM) as victim,
         ):
@@ -157,7 +148,7 @@ async def test_rl_02_a_password_reset_lifts_the_delay_of_a_distributed_attack(
     database_url: str,
 ) -> None:
     with SmtpSink() as smtp:
-        async with running_api(database_url, **mail_to(smtp)) as api:
+        async with running_api(database_url, **smtp_settings(smtp)) as api:
             await sign_up(api.client, "liz@example.com")
             statuses = []
             for n in range(6):  # 5 guesses from each of 6 addresses: 20 pass, then the delay
@@ -263,7 +254,7 @@ async def test_rl_05_at_most_five_reset_emails_per_account_and_the_same_answer_f
 ) -> None:
     with SmtpSink() as smtp:
         async with (
-            running_api(database_url, **mail_to(smtp)) as api,
+            running_api(database_url, **smtp_settings(smtp)) as api,
             client_at(api, ATTACKER) as one,
             client_at(api, VICTIM) as other,
         ):
@@ -290,7 +281,7 @@ async def test_rl_05_at_most_five_reset_emails_per_account_and_the_same_answer_f
 
 async def test_rl_05_verification_emails_are_limited_per_user(database_url: str) -> None:
     with SmtpSink() as smtp:
-        async with running_api(database_url, **mail_to(smtp)) as api:
+        async with running_api(database_url, **smtp_settings(smtp)) as api:
             signed_up = await api.client.post(
                 "/auth/signup", json=form(email="gina@example.com", password=PASSWORD)
             )

@@ -35,6 +35,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -223,6 +224,22 @@ class _Handler:
             )
         )
         return reply
+
+
+def smtp_settings(sink: SmtpSink) -> dict[str, Any]:
+    """tokenward settings that send its emails to ``sink``."""
+    return {
+        "email_backend": "smtp",
+        "smtp_host": sink.host,
+        "smtp_port": sink.port,
+        "smtp_security": "none",
+        "smtp_timeout": 5.0,
+    }
+
+
+def token_from(link: str) -> str:
+    """The ``token`` query parameter of an emailed link."""
+    return parse_qs(urlsplit(link).query)["token"][0]
 
 
 def first_url(mail: ReceivedMail | EmailMessage) -> str:
