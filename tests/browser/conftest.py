@@ -12,7 +12,11 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, expect, sync_playwright
+
+# Assertions wait for the page as long as actions do (Playwright's default is 5 s): on a busy
+# 2-core machine a refresh and a re-render can take longer, and waiting is not asserting speed.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_FLAGS = [
     "--headless",
