@@ -6,6 +6,8 @@ successful sign-in or sign-up creates a session in the mode ``st-auth-mode`` ask
 
 from __future__ import annotations
 
+from typing import Literal
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -50,19 +52,7 @@ async def sign_up(request: Request) -> Response:
         user = await rt.services.accounts.sign_up(tenant_id, values["email"], values["password"])
     except FieldErrors as failed:
         return JSONResponse(field_error_body(failed))
-    verified = await rt.services.email_verification.verified_login_methods(user)
-    session_handle = await _start_session(request, rt, user, tenant_id, verified)
-    audit(
-        request,
-        "sign_up",
-        user_id=user.user_id,
-        tenant_id=tenant_id,
-        session_handle=session_handle,
-    )
-    event = _event(request, user, tenant_id, session_handle, values)
-    for hook in rt.hooks.after_sign_up:
-        await hook(event)
-    return JSONResponse({"status": "OK", "user": user_json(user, verified)})
+    return await _authenticated(request, rt, user, tenant_id, values, "sign_up")
 
 
 async def sign_in(request: Request) -> Response:
@@ -77,17 +67,31 @@ async def sign_in(request: Request) -> Response:
     except WrongCredentials:
         audit(request, "sign_in.failure", tenant_id=tenant_id, email=values["email"])
         return JSONResponse({"status": "WRONG_CREDENTIALS_ERROR"})
+    return await _authenticated(request, rt, user, tenant_id, values, "sign_in.success")
+
+
+async def _authenticated(
+    request: Request,
+    rt: Runtime,
+    user: UserRecord,
+    tenant_id: str,
+    values: dict[str, str],
+    event_name: Literal["sign_up", "sign_in.success"],
+) -> Response:
+    """What a successful sign-up or sign-in does next: a new session, the audit record, the
+    app's hooks, and the FDI answer with the user."""
     verified = await rt.services.email_verification.verified_login_methods(user)
     session_handle = await _start_session(request, rt, user, tenant_id, verified)
     audit(
         request,
-        "sign_in.success",
+        event_name,
         user_id=user.user_id,
         tenant_id=tenant_id,
         session_handle=session_handle,
     )
     event = _event(request, user, tenant_id, session_handle, values)
-    for hook in rt.hooks.after_sign_in:
+    hooks = rt.hooks.after_sign_up if event_name == "sign_up" else rt.hooks.after_sign_in
+    for hook in hooks:
         await hook(event)
     return JSONResponse({"status": "OK", "user": user_json(user, verified)})
 
