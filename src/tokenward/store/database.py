@@ -9,20 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
+import aiosqlite
+from asyncpg import InterfaceError as PostgresInterfaceError  # type: ignore[import-untyped]
+from asyncpg import InternalClientError as PostgresClientError
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, TimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 from tokenward.store.errors import InvalidInput, StoreUnavailable
 
 Dialect = Literal["sqlite", "postgresql"]
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POOL_SIZE = 20
+"""Connections each process keeps open, and never more: a pool that overflows closes the extra
+connections as they come back, and under a steady load of more concurrent requests than its
+size it then connects anew many times a second (each time a TLS attempt on PostgreSQL, a
+thread and a file open on SQLite)."""
+_SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "foreign_keys=ON",
+    f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "synchronous=NORMAL",
+)
 _WRITE = "tokenward_write"
 
 
@@ -55,17 +71,38 @@ _TRANSIENT_CLASSES = ("08", "53", "57")
 _TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
 
 
+def _is_transient_state(sqlstate: object) -> bool:
+    return isinstance(sqlstate, str) and (
+        sqlstate.startswith(_TRANSIENT_CLASSES) or sqlstate in _TRANSIENT_STATES
+    )
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError, TimeoutError)):
         return True
     if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if isinstance(sqlstate, str) and (
-            sqlstate.startswith(_TRANSIENT_CLASSES) or sqlstate in _TRANSIENT_STATES
-        ):
+        if _is_transient_state(getattr(exc.orig, "sqlstate", None)):
             return True
         return bool(exc.connection_invalidated)
     return isinstance(exc, (OSError, asyncio.TimeoutError))
+
+
+def _driver_error(exc: Exception) -> Exception | None:
+    """What a driver's own exception (aiosqlite's sqlite3 errors, asyncpg's) means to a caller
+    of ``Database.driver_connection``; None for a bug, to propagate as it is."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(exc, sqlite3.DataError) or (
+        isinstance(sqlstate, str) and sqlstate.startswith("22")
+    ):
+        return InvalidInput("the database refused a malformed value")
+    # asyncpg's client-side errors: a closed connection, or one whose protocol state a
+    # terminated backend left confused ("another operation is in progress").
+    client_side = (PostgresInterfaceError, PostgresClientError)
+    if isinstance(
+        exc, (sqlite3.OperationalError, *client_side, OSError, asyncio.TimeoutError)
+    ) or _is_transient_state(sqlstate):
+        return StoreUnavailable("the database is unavailable; try again shortly")
+    return None
 
 
 class Database:
@@ -80,8 +117,8 @@ class Database:
             # transaction with a disconnect error, which answers 503 and makes SQLAlchemy
             # discard the whole pool, so the next checkout connects afresh.
             kwargs = {
-                "pool_size": 10,
-                "max_overflow": 10,
+                "pool_size": POOL_SIZE,
+                "max_overflow": 0,
                 "pool_timeout": connect_timeout,
                 "connect_args": {
                     "timeout": connect_timeout,
@@ -90,9 +127,18 @@ class Database:
                 },
             }
         else:
-            kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+            kwargs = {
+                "pool_size": POOL_SIZE,
+                "max_overflow": 0,
+                "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                # Rolled back on return only when a transaction is open (see _on_reset): an
+                # unconditional rollback is one more hand-off to aiosqlite's thread per use.
+                "pool_reset_on_return": None,
+            }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._sqlite_writer = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._sqlite_path = url.database or ""
+        self._statement_writer: aiosqlite.Connection | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
             # aiosqlite's DEBUG records carry every statement's parameters, password hashes
@@ -144,12 +190,60 @@ class Database:
                 raise StoreUnavailable("the database is unavailable; try again shortly") from exc
             raise
 
+    @asynccontextmanager
+    async def driver_connection(self, *, write: bool) -> AsyncIterator[Any]:
+        """The driver's own connection (aiosqlite or asyncpg), outside any transaction, for
+        ``store.driver``'s single statements. Driver errors become StoreUnavailable or
+        InvalidInput here too; a PostgreSQL connection that failed is discarded.
+
+        On SQLite, ``write`` gives this process's one statement writer: a connection of its
+        own whose thread runs the statements queued to it one after another, each its own
+        transaction. In-process writers of single statements thus queue without a lock or a
+        turn of the event loop between them."""
+        try:
+            if write and self.dialect == "sqlite":
+                yield await self._sqlite_statement_writer()
+                return
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                try:
+                    yield raw.driver_connection
+                except Exception as exc:
+                    if self.dialect == "postgresql" and _driver_error(exc) is not None:
+                        await conn.invalidate()
+                    raise
+        except DBAPIError as exc:  # from the checkout, through SQLAlchemy
+            if _is_unavailable(exc):
+                raise StoreUnavailable("the database is unavailable; try again shortly") from exc
+            raise
+        except Exception as exc:
+            translated = _driver_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
     async def ping(self) -> None:
         """Raise StoreUnavailable unless a trivial query succeeds."""
         async with self.read() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def _sqlite_statement_writer(self) -> aiosqlite.Connection:
+        if self._statement_writer is None:
+            writer = await aiosqlite.connect(
+                self._sqlite_path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+            )
+            for pragma in _SQLITE_PRAGMAS:
+                await writer.execute(f"PRAGMA {pragma}")
+            if self._statement_writer is None:
+                self._statement_writer = writer
+            else:  # another task opened one meanwhile
+                await writer.close()
+        return self._statement_writer
+
     async def close(self) -> None:
+        if self._statement_writer is not None:
+            writer, self._statement_writer = self._statement_writer, None
+            await writer.close()
         await self.engine.dispose()
 
 
@@ -161,13 +255,23 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Take over transaction control from the sqlite3 module, so BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+    @event.listens_for(sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        if state.asyncio_safe and not state.terminate_only and _in_transaction(dbapi_connection):
+            dbapi_connection.rollback()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_WRITE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether SQLAlchemy's aiosqlite adapter has a transaction open (read without a hand-off
+    to aiosqlite's thread); True when that cannot be told, so the rollback happens."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    return bool(getattr(driver, "in_transaction", True))

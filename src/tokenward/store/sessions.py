@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.store.database import Database
+from tokenward.store.driver import DriverStatement
 from tokenward.store.ports import JsonObject, Rotate, SessionRecord, SessionWrite
 from tokenward.store.schema import sessions
 from tokenward.store.sql import dump_json, load_json
@@ -30,25 +31,31 @@ _ROTATE = (
     .values(refresh_token_hash2=bindparam("new_hash2"), expires_at=bindparam("new_expiry"))
 )
 _DELETE = delete(sessions).where(sessions.c.session_handle == bindparam("handle"))
+_DELETE_IF = _DELETE.where(sessions.c.refresh_token_hash2 == bindparam("expected_hash2"))
 
 
-def _record(row: Any) -> SessionRecord:
+def _record(row: Sequence[Any]) -> SessionRecord:
+    """A session from a row of all the table's columns, in the table's order."""
+    handle, tenant, user, recipe_user, hash2, data, payload, created_at, expires_at = row
     return SessionRecord(
-        session_handle=row.session_handle,
-        tenant_id=row.tenant_id,
-        user_id=row.user_id,
-        recipe_user_id=row.recipe_user_id,
-        refresh_token_hash2=row.refresh_token_hash2,
-        session_data=load_json(row.session_data),
-        jwt_payload=load_json(row.jwt_payload),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
+        session_handle=handle,
+        tenant_id=tenant,
+        user_id=user,
+        recipe_user_id=recipe_user,
+        refresh_token_hash2=hash2,
+        session_data=load_json(data),
+        jwt_payload=load_json(payload),
+        created_at=created_at,
+        expires_at=expires_at,
     )
 
 
 class SqlSessionStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._read = DriverStatement(db, _BY_HANDLE)
+        self._rotate_if = DriverStatement(db, _ROTATE)
+        self._delete_if = DriverStatement(db, _DELETE_IF)
 
     async def create(self, session: SessionRecord) -> None:
         async with self._db.write() as conn:
@@ -67,8 +74,7 @@ class SqlSessionStore:
             )
 
     async def get(self, session_handle: str) -> SessionRecord | None:
-        async with self._db.read() as conn:
-            row = (await conn.execute(_BY_HANDLE, {"handle": session_handle})).first()
+        row = await self._read.fetch_one(handle=session_handle)
         return None if row is None else _record(row)
 
     async def rotate(
@@ -80,6 +86,36 @@ class SqlSessionStore:
             )
 
     async def decide_and_write(
+        self,
+        session_handle: str,
+        decide: Callable[[SessionRecord | None], tuple[T, SessionWrite]],
+    ) -> tuple[T, bool]:
+        # Optimistic first: read, decide, and write only if the row is still as read, each
+        # statement on its own (see store.driver). A write that lost a race to another
+        # request decides again on the locked row, so no caller ever sees the race.
+        row = await self._read.fetch_one(handle=session_handle)
+        stored = None if row is None else _record(row)
+        outcome, write = decide(stored)
+        if write is None or stored is None:
+            return outcome, False
+        if isinstance(write, Rotate):
+            if write.expected_hash2 != stored.refresh_token_hash2:
+                return outcome, False  # a decision conditioned on another row: cannot apply
+            changed = await self._rotate_if.write(
+                handle=session_handle,
+                expected_hash2=write.expected_hash2,
+                new_hash2=write.new_hash2,
+                new_expiry=write.expires_at,
+            )
+        else:
+            changed = await self._delete_if.write(
+                handle=session_handle, expected_hash2=stored.refresh_token_hash2
+            )
+        if changed:
+            return outcome, True
+        return await self._decide_and_write_locked(session_handle, decide)
+
+    async def _decide_and_write_locked(
         self,
         session_handle: str,
         decide: Callable[[SessionRecord | None], tuple[T, SessionWrite]],

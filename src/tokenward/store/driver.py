@@ -1,0 +1,56 @@
+"""Single statements sent straight to the database driver, for the refresh path.
+
+Every renewal of every session runs this path, and there SQLAlchemy's execution layer costs more
+than the statements: its aiosqlite adapter hands each statement to aiosqlite's thread three or
+four times (cursor, execute, fetch, close), and on both databases each call binds parameters
+and builds a result object. These statements are compiled by SQLAlchemy once, from the same
+table definitions, and then go to the driver connection its pool hands out: one call each, in
+autocommit, so each statement is its own transaction. Callers that read and then write make the
+write conditional on what they read (compare-and-swap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from tokenward.store.database import Database
+
+
+class DriverStatement:
+    """A SQLAlchemy statement compiled once for ``db``'s dialect and driver."""
+
+    def __init__(self, db: Database, statement: ClauseElement) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=db.engine.dialect))
+        self.sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        self._db = db
+
+    def _parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[name] for name in self._names)
+
+    async def fetch_one(self, **values: Any) -> Sequence[Any] | None:
+        """The first row the statement selects, or None."""
+        parameters = self._parameters(values)
+        async with self._db.driver_connection(write=False) as conn:
+            if self._db.dialect == "postgresql":
+                return await conn.fetchrow(self.sql, *parameters)  # type: ignore[no-any-return]
+            rows = await conn.execute_fetchall(self.sql, parameters)
+        return rows[0] if rows else None
+
+    async def write(self, **values: Any) -> int:
+        """Run the statement in a transaction of its own; the number of rows it changed."""
+        parameters = self._parameters(values)
+        async with self._db.driver_connection(write=True) as conn:
+            if self._db.dialect == "postgresql":
+                status: str = await conn.execute(self.sql, *parameters)
+                return int(status.rsplit(" ", 1)[-1])
+            # One hand-off to aiosqlite's thread. Alone in its transaction, the statement
+            # needs no BEGIN IMMEDIATE: with no read snapshot open before it, SQLite's busy
+            # handler covers its wait for the write lock (what Database.write() guards
+            # against is a transaction that read first and then writes).
+            cursor = await conn.execute(self.sql, parameters)
+            return int(cursor.rowcount)

@@ -1,0 +1,145 @@
+"""The refresh path's statements on the driver's own connection (store.driver): a lost race
+decides again on the row as it now is, faults still surface as StoreUnavailable, and a
+connection handed back with a transaction open is rolled back before anyone reuses it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from tests.store.test_contract import H1, H2, H3, NOW, session
+from tests.support.outage import join_sqlite_workers
+from tests.support.postgres import PostgresServer
+from tokenward.store import Database, Stores
+from tokenward.store import database as database_module
+from tokenward.store.errors import StoreUnavailable
+from tokenward.store.ports import Rotate, SessionRecord, SessionWrite
+
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@SQLITE  # the racing writer is a second sqlite3 connection
+async def test_a_write_that_lost_a_race_decides_again_on_the_new_row(database_url: str) -> None:
+    """Between the optimistic read and its conditional write another writer rotates the row:
+    the write misses, and the store decides again on the row as it now is (under the lock)."""
+    stores = Stores.open(database_url)
+    record = session()
+    await stores.sessions.create(record)
+    rival = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    seen: list[str | None] = []
+
+    def decide(stored: SessionRecord | None) -> tuple[int, SessionWrite]:
+        assert stored is not None
+        seen.append(stored.refresh_token_hash2)
+        if len(seen) == 1:  # the rival wins the race after this read
+            rival.execute("UPDATE sessions SET refresh_token_hash2 = ?", (H2,))
+        return len(seen), Rotate(stored.refresh_token_hash2, H3, NOW + 5)
+
+    try:
+        assert await stores.sessions.decide_and_write(record.session_handle, decide) == (2, True)
+        assert seen == [H1, H2]
+        got = await stores.sessions.get(record.session_handle)
+        assert got is not None and got.refresh_token_hash2 == H3
+    finally:
+        rival.close()
+        await stores.close()
+
+
+@SQLITE
+async def test_a_revoke_that_lost_a_race_decides_again(database_url: str) -> None:
+    stores = Stores.open(database_url)
+    record = session()
+    await stores.sessions.create(record)
+    rival = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    seen: list[str | None] = []
+
+    def decide(stored: SessionRecord | None) -> tuple[None, SessionWrite]:
+        seen.append(None if stored is None else stored.refresh_token_hash2)
+        if len(seen) == 1:
+            rival.execute("UPDATE sessions SET refresh_token_hash2 = ?", (H2,))
+        return None, "revoke" if stored is not None else None
+
+    try:
+        assert await stores.sessions.decide_and_write(record.session_handle, decide) == (
+            None,
+            True,
+        )
+        assert seen == [H1, H2]  # the row it deleted is the row it decided on
+        assert await stores.sessions.get(record.session_handle) is None
+    finally:
+        rival.close()
+        await stores.close()
+
+
+@SQLITE
+async def test_driver_statements_on_a_locked_sqlite_are_unavailable(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    stores = Stores.open(database_url)
+    record = session()
+    await stores.sessions.create(record)
+    other_process = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    promote = Rotate(H1, H2, NOW + 5)
+    try:
+        other_process.execute("BEGIN IMMEDIATE")
+        assert await stores.sessions.get(record.session_handle) == record  # WAL: reads go on
+        with pytest.raises(StoreUnavailable):  # "database is locked", not sqlite3's error
+            await stores.sessions.decide_and_write(record.session_handle, lambda _: (0, promote))
+        other_process.execute("ROLLBACK")
+        result = await stores.sessions.decide_and_write(
+            record.session_handle, lambda _: (0, promote)
+        )
+        assert result == (0, True)
+    finally:
+        other_process.close()
+        await stores.close()
+    join_sqlite_workers()
+
+
+@POSTGRESQL
+async def test_driver_read_on_a_killed_postgres_backend_is_unavailable_then_recovers(
+    postgres: PostgresServer, database_url: str
+) -> None:
+    stores = Stores.open(database_url)
+    record = session()
+    await stores.sessions.create(record)
+    admin = await asyncpg.connect(postgres.url)
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'tokenward' AND datname = $1",
+            database_url.rsplit("/", 1)[1],
+        )
+        with pytest.raises(StoreUnavailable):
+            await stores.sessions.get(record.session_handle)
+        assert await stores.sessions.get(record.session_handle) == record  # a new connection
+    finally:
+        await admin.close()
+        await stores.close()
+
+
+async def test_a_connection_returned_inside_a_transaction_is_rolled_back(tmp_path: Path) -> None:
+    """The pool rolls back on return only when a transaction is open (one thread hand-off saved
+    per use otherwise): a connection given back holding SQLite's write lock must not keep it."""
+    db = Database(f"sqlite:///{tmp_path / 'reset.db'}")
+    try:
+        async with db.write() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        async with db.driver_connection(write=False) as driver:
+            await driver.execute("BEGIN IMMEDIATE")
+            await driver.execute("INSERT INTO t VALUES (1)")
+            assert driver.in_transaction
+        async with asyncio.timeout(10), db.write() as conn:  # would wait for the lock
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+        async with db.read() as conn:
+            assert (await conn.execute(text("SELECT x FROM t"))).scalars().all() == [2]
+    finally:
+        await db.close()
+    join_sqlite_workers()
