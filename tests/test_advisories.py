@@ -38,7 +38,7 @@ from tests.support.forge import (
     unsigned,
 )
 from tokenward.core.signing_keys import generate_rsa_private_key, public_jwk, public_key_from_jwk
-from tokenward.store import sessions as session_store
+from tokenward.store.driver import DriverStatement
 from tokenward.store.errors import StoreUnavailable
 
 
@@ -318,10 +318,9 @@ async def test_rt_12_store_failure_mid_refresh_is_503_and_consumes_nothing(
     async def unavailable(*args: Any, **kwargs: Any) -> bool:
         raise StoreUnavailable("connection lost")
 
-    # The failure strikes after the session row was read, at the promoting write (inside the
-    # refresh's transaction, which rolls back).
+    # The failure strikes after the session row was read, at the promoting write.
     with monkeypatch.context() as patch:
-        patch.setattr(session_store, "_rotate", unavailable)
+        patch.setattr(DriverStatement, "write", unavailable)
         failed = await refresh(api, child)
     assert failed.status_code == 503 and failed.headers["retry-after"].isdigit()
     assert "front-token" not in failed.headers, "an outage must not sign the user out"

@@ -112,8 +112,8 @@ async def test_decide_and_write_applies_the_decision_made_on_the_row(stores: Sto
 
 
 async def test_parallel_decide_and_write_each_see_the_write_before(stores: Stores) -> None:
-    """The row is locked from the read to the write: each decision is made on the row as the
-    previous one left it, so every conditional write of 20 parallel ones succeeds."""
+    """A write applies only to the row its decision saw, and a decision that lost the race is
+    made again on the row as the winner left it: every one of 20 parallel writes succeeds."""
     record = session()
     await stores.sessions.create(record)
 

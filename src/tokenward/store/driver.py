@@ -11,6 +11,7 @@ write conditional on what they read (compare-and-swap).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -27,19 +28,52 @@ class DriverStatement:
         compiled = cast(SQLCompiler, statement.compile(dialect=db.engine.dialect))
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
+        # Values the statement carries itself (literals, constants); the rest are the
+        # caller's, by name.
+        self._fixed = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if name in self._names and not bind.required
+        }
         self._db = db
+        # Rows read like SQLAlchemy's: by position, or by column name as attributes.
+        selected = getattr(statement, "selected_columns", None)
+        keys = list(selected.keys()) if selected is not None else []
+        self._row = namedtuple("Row", keys, rename=True) if keys else tuple
 
     def _parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(values[name] for name in self._names)
+        fixed = self._fixed
+        return tuple(fixed[name] if name in fixed else values[name] for name in self._names)
 
-    async def fetch_one(self, **values: Any) -> Sequence[Any] | None:
-        """The first row the statement selects, or None."""
+    async def fetch_all(self, **values: Any) -> list[Any]:
+        """The rows the statement selects (each its own transaction: one statement reads one
+        consistent state)."""
         parameters = self._parameters(values)
         async with self._db.driver_connection(write=False) as conn:
             if self._db.dialect == "postgresql":
-                return await conn.fetchrow(self.sql, *parameters)  # type: ignore[no-any-return]
-            rows = await conn.execute_fetchall(self.sql, parameters)
+                rows = await conn.fetch(self.sql, *parameters)
+            else:
+                rows = await conn.execute_fetchall(self.sql, parameters)
+        return [self._row(*row) for row in rows]
+
+    async def fetch_one(self, **values: Any) -> Any | None:
+        """The first row the statement selects, or None."""
+        rows = await self.fetch_all(**values)
         return rows[0] if rows else None
+
+    async def write_returning(self, **values: Any) -> Sequence[Any]:
+        """Run a statement that writes and returns one row (``… RETURNING``), in a transaction
+        of its own; that row."""
+        parameters = self._parameters(values)
+        async with self._db.driver_connection(write=True) as conn:
+            if self._db.dialect == "postgresql":
+                row = await conn.fetchrow(self.sql, *parameters)
+            else:
+                rows = await conn.execute_fetchall(self.sql, parameters)
+                row = rows[0] if rows else None
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row  # type: ignore[no-any-return]
 
     async def write(self, **values: Any) -> int:
         """Run the statement in a transaction of its own; the number of rows it changed."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 
 from tokenward.store.database import Database
+from tokenward.store.driver import DriverStatement
 from tokenward.store.one_time_tokens import consume_token, delete_tokens
 from tokenward.store.ports import OneTimeTokenRecord
 from tokenward.store.schema import verified_emails
@@ -13,9 +14,18 @@ from tokenward.store.sql import insert_ignoring_conflicts
 EMAIL_VERIFICATION = "email_verification"
 
 
+_IS_VERIFIED = select(verified_emails.c.user_id).where(
+    and_(
+        verified_emails.c.user_id == bindparam("user_id"),
+        verified_emails.c.email == bindparam("email"),
+    )
+)
+
+
 class SqlEmailVerificationStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._is_verified = DriverStatement(db, _IS_VERIFIED)  # read on every sign-in
 
     async def mark_verified(self, user_id: str, email: str, *, now: int) -> None:
         async with self._db.write() as conn:
@@ -47,10 +57,4 @@ class SqlEmailVerificationStore:
             )
 
     async def is_verified(self, user_id: str, email: str) -> bool:
-        async with self._db.read() as conn:
-            result = await conn.execute(
-                select(verified_emails.c.user_id).where(
-                    and_(verified_emails.c.user_id == user_id, verified_emails.c.email == email)
-                )
-            )
-            return result.first() is not None
+        return await self._is_verified.fetch_one(user_id=user_id, email=email) is not None

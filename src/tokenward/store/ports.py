@@ -69,9 +69,10 @@ class SessionStore(Protocol):
         session_handle: str,
         decide: Callable[[SessionRecord | None], tuple[T, SessionWrite]],
     ) -> tuple[T, bool]:
-        """Read the session and apply the write ``decide`` makes of it in one write
-        transaction, the row locked from the read on. Returns ``decide``'s result and whether
-        its write changed a row."""
+        """Read the session and apply the write ``decide`` makes of it, only if the row is
+        still as ``decide`` saw it; when another writer changed it in between, ``decide`` runs
+        again on the row as it now is. Returns ``decide``'s result and whether its write
+        changed a row."""
         ...
 
     async def update_data(self, session_handle: str, data: JsonObject) -> bool: ...

@@ -7,110 +7,138 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, literal, update
+from sqlalchemy import ClauseElement, ColumnElement, and_, bindparam, case, delete, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import BigInteger
 
 from tokenward.core.rate_limit import Backoff, Counter, Window
 from tokenward.store.database import Database
+from tokenward.store.driver import DriverStatement
 from tokenward.store.schema import rate_limits
 
 _t = rate_limits.c
 
 
-def _ms(value: int) -> ColumnElement[int]:
-    """A typed literal: asyncpg needs to know a parameter's type inside arithmetic."""
-    return literal(value, BigInteger)
+def _param(name: str) -> ColumnElement[int]:
+    """A typed parameter: asyncpg needs to know a parameter's type inside arithmetic."""
+    return bindparam(name, type_=BigInteger)
+
+
+def _upsert(
+    dialect: str,
+    admit: ColumnElement[bool],
+    *,
+    first: dict[str, ColumnElement[int]],
+    count: ColumnElement[Any],
+    until: ColumnElement[Any],
+    expires_at: ColumnElement[Any],
+) -> ClauseElement:
+    """Insert the first hit (``first``: count, until, expires_at), or apply ``count``/
+    ``until``/``expires_at`` to the stored row when ``admit`` holds and only add a refusal
+    when it does not. Every expression reads the row as it was before this statement."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = dialect_insert(rate_limits).values(key=bindparam("key"), refused=0, **first)
+    return inserted.on_conflict_do_update(
+        index_elements=[_t.key],
+        set_={
+            "count": case((admit, count), else_=_t.count),
+            "refused": case((admit, 0), else_=_t.refused + 1),
+            "until": case((admit, until), else_=_t.until),
+            "expires_at": case((admit, expires_at), else_=_t.expires_at),
+        },
+    ).returning(_t.count, _t.refused, _t.until)
+
+
+def _window_hit(dialect: str) -> ClauseElement:
+    """Count ``hits`` hits unless they do not all fit in what is left of the window's budget;
+    a hit after the window's end opens a new window (ending at ``end``)."""
+    expired = _t.until <= _param("now")
+    hits, end = _param("hits"), _param("end")
+    return _upsert(
+        dialect,
+        expired | (_t.count + hits <= _param("budget")),
+        first={"count": hits, "until": end, "expires_at": end},
+        count=case((expired, hits), else_=_t.count + hits),
+        until=case((expired, end), else_=_t.until),
+        expires_at=case((expired, end), else_=_t.expires_at),
+    )
+
+
+def _backoff_hit(dialect: str, backoff: Backoff) -> ClauseElement:
+    """Count an attempt as a failure (until ``reset`` says otherwise) unless the delay of the
+    failures so far has not passed yet. The delay steps are part of the statement."""
+    now = _param("now")
+    failures = _t.count + 1
+    delay = case(
+        *((failures >= at, literal(ms, BigInteger)) for at, ms in reversed(backoff.steps())),
+        else_=literal(0, BigInteger),
+    )
+    until = now + delay
+    return _upsert(
+        dialect,
+        _t.until <= now,
+        first={
+            "count": literal(1, BigInteger),
+            "until": _param("first_until"),
+            "expires_at": _param("first_expires_at"),
+        },
+        count=failures,
+        until=until,
+        expires_at=until + literal(backoff.memory_ms, BigInteger),
+    )
 
 
 class SqlRateLimitStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._window_hit = DriverStatement(db, _window_hit(db.dialect))
+        self._backoff_hits: dict[Backoff, DriverStatement] = {}
+        self._resets: dict[int, DriverStatement] = {}
+        refund = update(rate_limits).where(
+            and_(_t.key == bindparam("key"), _t.until == _param("until"), _t.count > 0)
+        )
+        self._refund = DriverStatement(db, refund.values(count=_t.count - 1))
 
     async def hit_window(self, key: str, window: Window, *, now: int, hits: int = 1) -> Counter:
         """Count ``hits`` hits unless they do not all fit in what is left of the window's
         budget; a hit after the window's end opens a new window."""
-        expired = _t.until <= _ms(now)
-        admit = expired | (_t.count + hits <= window.budget)
-        return await self._upsert(
-            key,
-            admit,
-            first_until=now + window.window_ms,
-            first_count=hits,
-            count=case((expired, hits), else_=_t.count + hits),
-            until=case((expired, _ms(now + window.window_ms)), else_=_t.until),
-            expires_at=case((expired, _ms(now + window.window_ms)), else_=_t.expires_at),
+        row = await self._window_hit.write_returning(
+            key=key, now=now, hits=hits, budget=window.budget, end=now + window.window_ms
         )
+        return Counter(count=row[0], refused=row[1], until=row[2])
 
     async def hit_backoff(self, key: str, backoff: Backoff, *, now: int) -> Counter:
         """Count an attempt as a failure (until ``reset`` says otherwise) unless the delay of
         the failures so far has not passed yet."""
-        admit = _t.until <= _ms(now)
-        failures = _t.count + 1
-        delay = case(
-            *((failures >= at, _ms(ms)) for at, ms in reversed(backoff.steps())), else_=_ms(0)
-        )
-        until = _ms(now) + delay
-        return await self._upsert(
-            key,
-            admit,
-            first_until=now + backoff.delay_ms(1),
-            count=failures,
-            until=until,
-            expires_at=until + _ms(backoff.memory_ms),
-            first_expires_at=now + backoff.delay_ms(1) + backoff.memory_ms,
-        )
-
-    async def _upsert(
-        self,
-        key: str,
-        admit: ColumnElement[bool],
-        *,
-        first_until: int,
-        first_count: int = 1,
-        count: ColumnElement[Any],
-        until: ColumnElement[Any],
-        expires_at: ColumnElement[Any],
-        first_expires_at: int | None = None,
-    ) -> Counter:
-        """Insert the first hit, or apply ``count``/``until``/``expires_at`` to the stored row
-        when ``admit`` holds and only add a refusal when it does not. Every expression reads
-        the row as it was before this statement."""
-        dialect_insert = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
-        inserted = dialect_insert(rate_limits).values(
+        statement = self._backoff_hits.get(backoff)
+        if statement is None:
+            statement = DriverStatement(self._db, _backoff_hit(self._db.dialect, backoff))
+            self._backoff_hits[backoff] = statement
+        first_until = now + backoff.delay_ms(1)
+        row = await statement.write_returning(
             key=key,
-            count=first_count,
-            refused=0,
-            until=first_until,
-            expires_at=first_until if first_expires_at is None else first_expires_at,
+            now=now,
+            first_until=first_until,
+            first_expires_at=first_until + backoff.memory_ms,
         )
-        statement = inserted.on_conflict_do_update(
-            index_elements=[_t.key],
-            set_={
-                "count": case((admit, count), else_=_t.count),
-                "refused": case((admit, 0), else_=_t.refused + 1),
-                "until": case((admit, until), else_=_t.until),
-                "expires_at": case((admit, expires_at), else_=_t.expires_at),
-            },
-        ).returning(_t.count, _t.refused, _t.until)
-        async with self._db.write() as conn:
-            count_, refused, until_ = (await conn.execute(statement)).one()
-        return Counter(count=count_, refused=refused, until=until_)
+        return Counter(count=row[0], refused=row[1], until=row[2])
 
     async def refund(self, key: str, *, until: int) -> None:
         """Take back one hit of the window that ends at ``until`` (a later window keeps its
         count)."""
-        async with self._db.write() as conn:
-            await conn.execute(
-                update(rate_limits)
-                .where(and_(_t.key == key, _t.until == until, _t.count > 0))
-                .values(count=_t.count - 1)
-            )
+        await self._refund.write(key=key, until=until)
 
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget these counters (a success ends a run of failures)."""
-        async with self._db.write() as conn:
-            await conn.execute(delete(rate_limits).where(_t.key.in_(list(keys))))
+        if not keys:
+            return
+        statement = self._resets.get(len(keys))
+        if statement is None:
+            names = [f"key_{index}" for index in range(len(keys))]
+            condition = _t.key.in_([bindparam(name) for name in names])
+            statement = DriverStatement(self._db, delete(rate_limits).where(condition))
+            self._resets[len(keys)] = statement
+        await statement.write(**{f"key_{index}": key for index, key in enumerate(keys)})
 
     async def delete_expired(self, now: int) -> int:
         async with self._db.write() as conn:

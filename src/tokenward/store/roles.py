@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.store.database import Database
+from tokenward.store.driver import DriverStatement
 from tokenward.store.errors import StoreUnavailable
 from tokenward.store.ports import AddUserRoleOutcome, RemoveUserRoleOutcome
 from tokenward.store.schema import role_permissions, roles, user_roles
@@ -40,9 +41,25 @@ def _present(rows: list[str | None]) -> list[str] | None:
     return [value for value in rows if value is not None]
 
 
+# Read into every session a sign-in creates (the roles claim).
+_ROLES_AND_PERMISSIONS = (
+    select(user_roles.c.role, role_permissions.c.permission)
+    .select_from(
+        user_roles.outerjoin(role_permissions, role_permissions.c.role == user_roles.c.role)
+    )
+    .where(
+        and_(
+            user_roles.c.tenant_id == bindparam("tenant_id"),
+            user_roles.c.user_id == bindparam("user_id"),
+        )
+    )
+)
+
+
 class SqlRoleStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._roles_and_permissions = DriverStatement(db, _ROLES_AND_PERMISSIONS)
 
     async def _ensure_role(self, conn: AsyncConnection, role: str, now: int) -> bool:
         """Create the role or lock the existing one; True if this transaction created it."""
@@ -158,17 +175,7 @@ class SqlRoleStore:
     async def user_roles_and_permissions(
         self, tenant_id: str, user_id: str
     ) -> tuple[list[str], list[str]]:
-        async with self._db.read() as conn:
-            result = await conn.execute(
-                select(user_roles.c.role, role_permissions.c.permission)
-                .select_from(
-                    user_roles.outerjoin(
-                        role_permissions, role_permissions.c.role == user_roles.c.role
-                    )
-                )
-                .where(and_(user_roles.c.tenant_id == tenant_id, user_roles.c.user_id == user_id))
-            )
-            rows = list(result)
+        rows = await self._roles_and_permissions.fetch_all(tenant_id=tenant_id, user_id=user_id)
         held = sorted({row.role for row in rows})
         granted = sorted({row.permission for row in rows if row.permission is not None})
         return held, granted

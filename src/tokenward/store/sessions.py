@@ -30,6 +30,7 @@ _ROTATE = (
     )
     .values(refresh_token_hash2=bindparam("new_hash2"), expires_at=bindparam("new_expiry"))
 )
+_INSERT = insert(sessions).values({column.name: bindparam(column.name) for column in sessions.c})
 _DELETE = delete(sessions).where(sessions.c.session_handle == bindparam("handle"))
 _DELETE_IF = _DELETE.where(sessions.c.refresh_token_hash2 == bindparam("expected_hash2"))
 
@@ -53,25 +54,23 @@ def _record(row: Sequence[Any]) -> SessionRecord:
 class SqlSessionStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._insert = DriverStatement(db, _INSERT)
         self._read = DriverStatement(db, _BY_HANDLE)
         self._rotate_if = DriverStatement(db, _ROTATE)
         self._delete_if = DriverStatement(db, _DELETE_IF)
 
     async def create(self, session: SessionRecord) -> None:
-        async with self._db.write() as conn:
-            await conn.execute(
-                insert(sessions).values(
-                    session_handle=session.session_handle,
-                    tenant_id=session.tenant_id,
-                    user_id=session.user_id,
-                    recipe_user_id=session.recipe_user_id,
-                    refresh_token_hash2=session.refresh_token_hash2,
-                    session_data=dump_json(session.session_data),
-                    jwt_payload=dump_json(session.jwt_payload),
-                    created_at=session.created_at,
-                    expires_at=session.expires_at,
-                )
-            )
+        await self._insert.write(
+            session_handle=session.session_handle,
+            tenant_id=session.tenant_id,
+            user_id=session.user_id,
+            recipe_user_id=session.recipe_user_id,
+            refresh_token_hash2=session.refresh_token_hash2,
+            session_data=dump_json(session.session_data),
+            jwt_payload=dump_json(session.jwt_payload),
+            created_at=session.created_at,
+            expires_at=session.expires_at,
+        )
 
     async def get(self, session_handle: str) -> SessionRecord | None:
         row = await self._read.fetch_one(handle=session_handle)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, true, tuple_, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, true, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.store.database import Database
+from tokenward.store.driver import DriverStatement
 from tokenward.store.one_time_tokens import consume_token, delete_tokens
 from tokenward.store.ports import (
     EmailAlreadyExists,
@@ -64,9 +65,39 @@ def _methods_query() -> Any:
     )
 
 
+# The two reads of every sign-in, each one statement (store.driver).
+_USER_WITH_METHODS = (
+    select(users.c.time_joined.label("user_time_joined"), *_METHOD_COLUMNS)
+    .select_from(
+        users.outerjoin(
+            login_methods.outerjoin(
+                login_method_tenants,
+                login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
+            ),
+            login_methods.c.user_id == users.c.user_id,
+        )
+    )
+    .where(users.c.user_id == bindparam("user_id"))
+    .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
+)
+_EMAIL_PASSWORD_METHOD = _methods_query().where(
+    login_methods.c.recipe_user_id.in_(
+        select(login_method_tenants.c.recipe_user_id).where(
+            and_(
+                login_method_tenants.c.tenant_id == bindparam("tenant_id"),
+                login_method_tenants.c.recipe_id == EP_RECIPE_ID,
+                login_method_tenants.c.email == bindparam("email"),
+            )
+        )
+    )
+)
+
+
 class SqlUserStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._user_with_methods = DriverStatement(db, _USER_WITH_METHODS)
+        self._email_password_method = DriverStatement(db, _EMAIL_PASSWORD_METHOD)
 
     async def create_email_password_user(
         self, *, user_id: str, tenant_id: str, email: str, password_hash: str, now: int
@@ -111,39 +142,17 @@ class SqlUserStore:
         return UserRecord(user_id=user_id, time_joined=now, login_methods=(method,))
 
     async def get(self, user_id: str) -> UserRecord | None:
-        async with self._db.read() as conn:
-            found = await conn.execute(select(users).where(users.c.user_id == user_id))
-            user = found.first()
-            if user is None:
-                return None
-            rows = await conn.execute(
-                _methods_query()
-                .where(login_methods.c.user_id == user_id)
-                .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
-            )
-            methods = _methods(rows)
+        rows = await self._user_with_methods.fetch_all(user_id=user_id)
+        if not rows:
+            return None
+        methods = _methods(row for row in rows if row.recipe_user_id is not None)
         return UserRecord(
-            user_id=user.user_id, time_joined=user.time_joined, login_methods=tuple(methods)
+            user_id=user_id, time_joined=rows[0].user_time_joined, login_methods=tuple(methods)
         )
 
     async def find_email_password(self, tenant_id: str, email: str) -> LoginMethodRecord | None:
-        async with self._db.read() as conn:
-            match = await conn.execute(
-                select(login_method_tenants.c.recipe_user_id).where(
-                    and_(
-                        login_method_tenants.c.tenant_id == tenant_id,
-                        login_method_tenants.c.recipe_id == EP_RECIPE_ID,
-                        login_method_tenants.c.email == email,
-                    )
-                )
-            )
-            recipe_user_id = match.scalar_one_or_none()
-            if recipe_user_id is None:
-                return None
-            rows = await conn.execute(
-                _methods_query().where(login_methods.c.recipe_user_id == recipe_user_id)
-            )
-            methods = _methods(rows)
+        rows = await self._email_password_method.fetch_all(tenant_id=tenant_id, email=email)
+        methods = _methods(rows)
         return methods[0] if methods else None
 
     async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool:
