@@ -108,6 +108,20 @@ def refresh_load(url: str, load: Load, tokens: list[str], *, path: str) -> Resul
         Path(file.name).unlink()
 
 
+def sign_in_load(url: str, load: Load, bodies: list[bytes]) -> Result:
+    """POST /auth/signin with each account's body in turn (bench/lua/sign_in.lua), after a
+    warm-up; every answer must be a successful sign-in."""
+    with tempfile.NamedTemporaryFile("wb", suffix=".bodies", delete=False) as file:
+        file.write(b"\n".join(bodies) + b"\n")
+    try:
+        if load.warmup_seconds:
+            warmup = Load(load.connections, load.warmup_seconds, load.threads)
+            _run_wrk(url, warmup, "sign_in.lua", [file.name], [])
+        return _run_wrk(url, load, "sign_in.lua", [file.name], [])
+    finally:
+        Path(file.name).unlink()
+
+
 def request_load(
     url: str, load: Load, method: str, path: str, headers: dict[str, str], body: bytes = b""
 ) -> Result:

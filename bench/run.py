@@ -32,7 +32,11 @@ async def _verification(quick: bool) -> list[Figure]:
 
 
 async def _sign_in(quick: bool) -> list[Figure]:
-    return await sign_in.measure(4 if quick else 64, 5 if quick else 200)
+    load = Load(2, 1, warmup_seconds=0) if quick else Load(8, 10)
+    return [
+        await sign_in.throughput(load, 4 if quick else 32),
+        await sign_in.isolation(4 if quick else 64, 5 if quick else 200),
+    ]
 
 
 def _load(quick: bool) -> Load:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from typing import Any
 
 import pytest
 
@@ -15,7 +13,6 @@ from tokenward.core import front_token
 from tokenward.core import refresh_token as rt
 from tokenward.core.encoding import b64url_decode
 from tokenward.core.errors import ProtectedClaimError
-from tokenward.service import sessions as sessions_module
 from tokenward.service.errors import TokenTheftDetected, TryRefreshToken, Unauthorised
 from tokenward.service.maintenance import cleanup
 from tokenward.service.sessions import SessionService
@@ -343,23 +340,3 @@ async def test_a_key_made_by_another_instance_is_picked_up(
     issued = await a.create("u")
     verified = await b.verify(issued.access.token)
     assert verified.user_id == "u"
-
-
-async def test_tokens_are_signed_off_the_event_loop(
-    sessions: SessionService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The RSA signature releases the GIL: made in a worker thread, it does not stall the event
-    loop (and every session check waiting on it) for the length of a signature."""
-    signing_threads: list[int] = []
-    sign = sessions_module.signed_access_token
-
-    def recorded(*args: Any) -> Any:
-        signing_threads.append(threading.get_ident())
-        return sign(*args)
-
-    monkeypatch.setattr(sessions_module, "signed_access_token", recorded)
-    issued = await sessions.create("user-1")
-    refreshed = await sessions.refresh(issued.refresh_token)
-    await sessions.regenerate(refreshed.access.token, {"plan": "pro"})
-    assert len(signing_threads) == 3
-    assert threading.get_ident() not in signing_threads

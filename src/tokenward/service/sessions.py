@@ -11,14 +11,11 @@ parallel refreshes with one token never report theft and never promote twice.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from tokenward.core import access_token
 from tokenward.core import refresh_token as rt
@@ -323,7 +320,7 @@ class SessionService:
             issuer=self._issuer(user_claims),
             user_claims=user_claims,
         )
-        return await _signed_off_loop(updated, kid, key)
+        return signed_access_token(updated, kid, key)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -393,15 +390,7 @@ class SessionService:
             issuer=self._issuer(record.jwt_payload),
             user_claims=record.jwt_payload,
         )
-        return await _signed_off_loop(claims, kid, key)
-
-
-async def _signed_off_loop(claims: AccessTokenClaims, kid: str, key: RSAPrivateKey) -> AccessToken:
-    """Sign in a worker thread: the RSA operation (about 0.3–0.8 ms) releases the GIL, so the
-    event loop serves other requests meanwhile instead of stalling on every refresh."""
-    return await asyncio.get_running_loop().run_in_executor(
-        None, signed_access_token, claims, kid, key
-    )
+        return signed_access_token(claims, kid, key)
 
 
 def _without_issuer(payload: Mapping[str, Any]) -> dict[str, Any]:

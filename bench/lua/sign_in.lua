@@ -1,0 +1,50 @@
+-- Sign-in load for wrk: each request signs in the next account of a list, round robin, so
+-- that no account has more than a few attempts in flight (sign-in backoff counts an attempt
+-- as a failure until it succeeds). Arguments (after --): a file of request bodies, one
+-- account per line. Every answer must be 200 with status OK and a session.
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  bodies = {}
+  for line in io.lines(args[1]) do
+    table.insert(bodies, line)
+  end
+  next_body = 1
+  failed = 0
+  headers = {
+    ["content-type"] = "application/json",
+    ["rid"] = "emailpassword",
+    ["st-auth-mode"] = "header",
+    ["fdi-version"] = "4.1",
+  }
+end
+
+function request()
+  local body = bodies[next_body]
+  next_body = next_body % #bodies + 1
+  return wrk.format("POST", "/auth/signin", headers, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 or not headers["st-access-token"] or not string.find(body, '"OK"', 1, true) then
+    failed = failed + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local failures = 0
+  for _, thread in ipairs(threads) do
+    failures = failures + thread:get("failed")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+      .. '"socket_errors": %d, "bad_status": %d, "failed": %d, "starved": 0}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status, failures))
+end
