@@ -87,6 +87,17 @@ def _is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, asyncio.TimeoutError))
 
 
+_SERVER_GONE = frozenset({"57P01", "57P02", "57P03"})  # shut down, crashed, starting up
+
+
+def _is_disconnect(exc: Exception) -> bool:
+    """Whether a driver error says the connection itself is gone (not just its statement)."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _SERVER_GONE):
+        return True
+    return isinstance(exc, (PostgresInterfaceError, PostgresClientError, OSError))
+
+
 def _driver_error(exc: Exception) -> Exception | None:
     """What a driver's own exception (aiosqlite's sqlite3 errors, asyncpg's) means to a caller
     of ``Database.driver_connection``; None for a bug, to propagate as it is."""
@@ -139,6 +150,7 @@ class Database:
         self._sqlite_writer = asyncio.Lock() if self.dialect == "sqlite" else None
         self._sqlite_path = url.database or ""
         self._statement_writer: aiosqlite.Connection | None = None
+        self._pool_generation = 0
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
             # aiosqlite's DEBUG records carry every statement's parameters, password hashes
@@ -194,7 +206,7 @@ class Database:
     async def driver_connection(self, *, write: bool) -> AsyncIterator[Any]:
         """The driver's own connection (aiosqlite or asyncpg), outside any transaction, for
         ``store.driver``'s single statements. Driver errors become StoreUnavailable or
-        InvalidInput here too; a PostgreSQL connection that failed is discarded.
+        InvalidInput here too; a PostgreSQL connection found dead renews the pool.
 
         On SQLite, ``write`` gives this process's one statement writer: a connection of its
         own whose thread runs the statements queued to it one after another, each its own
@@ -206,11 +218,18 @@ class Database:
                 return
             async with self.engine.connect() as conn:
                 raw = await conn.get_raw_connection()
+                generation = self._pool_generation
                 try:
                     yield raw.driver_connection
                 except Exception as exc:
-                    if self.dialect == "postgresql" and _driver_error(exc) is not None:
+                    if self.dialect == "postgresql" and _is_disconnect(exc):
                         await conn.invalidate()
+                        # The server went away, so every pooled connection is likely dead:
+                        # renew the pool once (as SQLAlchemy does on its own path), not
+                        # once per failing request.
+                        if generation == self._pool_generation:
+                            self._pool_generation += 1
+                            await self.engine.dispose()
                     raise
         except DBAPIError as exc:  # from the checkout, through SQLAlchemy
             if _is_unavailable(exc):
