@@ -4,14 +4,7 @@
 -- its answer's st-refresh-token goes to the tail. A session is never in flight twice, and a
 -- session whose refresh fails leaves the queue (counted in `failed`).
 
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 
 function init(args)
   local path = args[2] or "/auth/session/refresh"
@@ -52,18 +45,4 @@ function response(status, headers, body)
   else
     failed = failed + 1
   end
-end
-
-function done(summary, latency, requests)
-  local failures, starvation = 0, 0
-  for _, thread in ipairs(threads) do
-    failures = failures + thread:get("failed")
-    starvation = starvation + thread:get("starved")
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-      .. '"socket_errors": %d, "bad_status": %d, "failed": %d, "starved": %d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status, failures, starvation))
 end

@@ -1,11 +1,7 @@
 -- A fixed request for wrk. Arguments (after --): method, path, and a file holding the body
--- ("-" for none). Headers come from wrk's -H options. Reports like refresh.lua.
+-- ("-" for none). Headers come from wrk's -H options.
 
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 
 function init(args)
   local body = nil
@@ -27,17 +23,4 @@ function response(status, headers, body)
   if status ~= 200 then
     failed = failed + 1
   end
-end
-
-function done(summary, latency, requests)
-  local failures = 0
-  for _, thread in ipairs(threads) do
-    failures = failures + thread:get("failed")
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-      .. '"socket_errors": %d, "bad_status": %d, "failed": %d, "starved": 0}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status, failures))
 end

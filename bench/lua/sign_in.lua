@@ -3,11 +3,7 @@
 -- as a failure until it succeeds). Arguments (after --): a file of request bodies, one
 -- account per line. Every answer must be 200 with status OK and a session.
 
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 
 function init(args)
   bodies = {}
@@ -16,6 +12,7 @@ function init(args)
   end
   next_body = 1
   failed = 0
+  starved = 0
   headers = {
     ["content-type"] = "application/json",
     ["rid"] = "emailpassword",
@@ -34,17 +31,4 @@ function response(status, headers, body)
   if status ~= 200 or not headers["st-access-token"] or not string.find(body, '"OK"', 1, true) then
     failed = failed + 1
   end
-end
-
-function done(summary, latency, requests)
-  local failures = 0
-  for _, thread in ipairs(threads) do
-    failures = failures + thread:get("failed")
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-      .. '"socket_errors": %d, "bad_status": %d, "failed": %d, "starved": 0}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status, failures))
 end

@@ -1,6 +1,6 @@
 """The part of a refresh decided on the session row: whether the session still lives, what
 ``core.rotation`` makes of the presented token, and the write that follows. Pure, so the store
-can run it between reading the row and writing it, in one transaction with the row locked.
+can run it between reading the row and writing it, and run it again if the row changed.
 """
 
 from __future__ import annotations

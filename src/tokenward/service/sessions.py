@@ -3,10 +3,10 @@ session's data and access-token payload.
 
 Rotation follows SuperTokens' core for CDI <= 5.5 (``core.rotation``): refreshing with the
 current parent mints a child and writes nothing; the first use of a child promotes it with one
-conditional update. A refresh reads the row, decides and writes in one write transaction with
-the row locked (``service.session_refresh``); a verification's promotion runs on its own. When
-a conditional update loses a race, the row is read again and the decision is made again, so
-parallel refreshes with one token never report theft and never promote twice.
+conditional update. A refresh hands its decision (``service.session_refresh``) to the store,
+which writes only if the row is still as the decision saw it; a verification's promotion runs
+on its own. When a conditional update loses a race, the row is read again and the decision is
+made again, so parallel refreshes with one token never report theft and never promote twice.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ class SessionService:
         presented_hash1 = rt.hash1(token)
         for _ in range(MAX_ROTATION_ROUNDS):
             now = self._clock.now_ms()
-            # One write transaction reads the row, decides and writes (the row locked).
+            # The store reads the row, decides and writes only if the row did not change.
             step, written = await self._store.decide_and_write(
                 sealed.session_handle,
                 functools.partial(

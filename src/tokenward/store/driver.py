@@ -12,7 +12,7 @@ write conditional on what they read (compare-and-swap).
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy.sql import ClauseElement
@@ -37,24 +37,27 @@ class DriverStatement:
         }
         self._db = db
         # Rows read like SQLAlchemy's: by position, or by column name as attributes.
-        selected = getattr(statement, "selected_columns", None)
+        selected = getattr(statement, "selected_columns", None)  # a SELECT, or RETURNING
         keys = list(selected.keys()) if selected is not None else []
-        self._row = namedtuple("Row", keys, rename=True) if keys else tuple
+        self._row: Callable[..., Any] = namedtuple("Row", keys, rename=True) if keys else _tuple
 
     def _parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         fixed = self._fixed
         return tuple(fixed[name] if name in fixed else values[name] for name in self._names)
 
-    async def fetch_all(self, **values: Any) -> list[Any]:
-        """The rows the statement selects (each its own transaction: one statement reads one
-        consistent state)."""
+    async def _rows(self, values: Mapping[str, Any], *, write: bool) -> list[Any]:
         parameters = self._parameters(values)
-        async with self._db.driver_connection(write=False) as conn:
+        async with self._db.driver_connection(write=write) as conn:
             if self._db.dialect == "postgresql":
                 rows = await conn.fetch(self.sql, *parameters)
             else:
                 rows = await conn.execute_fetchall(self.sql, parameters)
         return [self._row(*row) for row in rows]
+
+    async def fetch_all(self, **values: Any) -> list[Any]:
+        """The rows the statement selects (each its own transaction: one statement reads one
+        consistent state)."""
+        return await self._rows(values, write=False)
 
     async def fetch_one(self, **values: Any) -> Any | None:
         """The first row the statement selects, or None."""
@@ -64,16 +67,10 @@ class DriverStatement:
     async def write_returning(self, **values: Any) -> Sequence[Any]:
         """Run a statement that writes and returns one row (``… RETURNING``), in a transaction
         of its own; that row."""
-        parameters = self._parameters(values)
-        async with self._db.driver_connection(write=True) as conn:
-            if self._db.dialect == "postgresql":
-                row = await conn.fetchrow(self.sql, *parameters)
-            else:
-                rows = await conn.execute_fetchall(self.sql, parameters)
-                row = rows[0] if rows else None
-        if row is None:
+        rows = await self._rows(values, write=True)
+        if not rows:
             raise LookupError("the statement returned no row")
-        return row  # type: ignore[no-any-return]
+        return rows[0]  # type: ignore[no-any-return]
 
     async def write(self, **values: Any) -> int:
         """Run the statement in a transaction of its own; the number of rows it changed."""
@@ -88,3 +85,7 @@ class DriverStatement:
             # against is a transaction that read first and then writes).
             cursor = await conn.execute(self.sql, parameters)
             return int(cursor.rowcount)
+
+
+def _tuple(*values: Any) -> tuple[Any, ...]:
+    return values
