@@ -251,8 +251,12 @@ class Database:
             writer = await aiosqlite.connect(
                 self._sqlite_path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
             )
-            for pragma in _SQLITE_PRAGMAS:
-                await writer.execute(f"PRAGMA {pragma}")
+            try:
+                for pragma in _SQLITE_PRAGMAS:
+                    await writer.execute(f"PRAGMA {pragma}")
+            except BaseException:
+                await writer.close()  # its thread must not outlive the failure
+                raise
             if self._statement_writer is None:
                 self._statement_writer = writer
             else:  # another task opened one meanwhile
