@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import fresh_postgres_database
 from tests.support.api import API, Api, running_api
 from tests.support.outage import database_unreachable, join_sqlite_workers
-from tests.support.postgres import PostgresServer
 from tests.support.smtp import SmtpSink, first_url, smtp_settings
 
 EP = {"rid": "emailpassword", "fdi-version": "4.1"}
@@ -383,25 +380,17 @@ async def test_limits_are_off_when_disabled(database_url: str) -> None:
     assert statuses == [200] * 12
 
 
-@pytest.fixture
-async def shared_postgres_url(
-    postgres: PostgresServer, postgres_template: str
-) -> AsyncIterator[str]:
-    url = await fresh_postgres_database(postgres, postgres_template)
-    yield url
-    conn = await asyncpg.connect(postgres.url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await conn.close()
+# Two instances share one PostgreSQL database: conftest's fresh one, on PostgreSQL only.
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
+@ON_POSTGRESQL
 async def test_rl_01_limits_are_shared_by_two_instances_on_one_postgres_database(
-    shared_postgres_url: str,
+    database_url: str,
 ) -> None:
     async with (
-        running_api(shared_postgres_url) as first,
-        running_api(shared_postgres_url) as second,
+        running_api(database_url) as first,
+        running_api(database_url) as second,
     ):
         await sign_up(first.client, "judy@example.com")
         statuses = [
@@ -418,12 +407,13 @@ async def test_rl_01_limits_are_shared_by_two_instances_on_one_postgres_database
         assert again.json()["status"] == "WRONG_CREDENTIALS_ERROR", "the success was shared too"
 
 
+@ON_POSTGRESQL
 async def test_refresh_blocks_are_drawn_from_the_budget_both_instances_share(
-    shared_postgres_url: str,
+    database_url: str,
 ) -> None:
     limits = {"rate_limit_refreshes_per_ip": 20}  # blocks of 2
     async with (
-        running_api(shared_postgres_url, **limits) as first,
-        running_api(shared_postgres_url, **limits) as second,
+        running_api(database_url, **limits) as first,
+        running_api(database_url, **limits) as second,
     ):
         assert await refresh_statuses([first, second], 22) == [200] * 20 + [429] * 2
