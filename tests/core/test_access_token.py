@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -90,8 +89,8 @@ def test_payload_has_every_protected_claim_and_user_claims_at_top_level(
 def test_mint_parse_round_trip(rsa_key: RSAPrivateKey) -> None:
     for claims in (
         CLAIMS,
-        replace(CLAIMS, parent_refresh_token_hash1="b" * 64, anti_csrf_token="csrf-1"),
-        replace(CLAIMS, tenant_id="tenant-2", user_claims={}),
+        CLAIMS._replace(parent_refresh_token_hash1="b" * 64, anti_csrf_token="csrf-1"),
+        CLAIMS._replace(tenant_id="tenant-2", user_claims={}),
     ):
         token = access_token.mint(claims, KID, rsa_key)
         assert access_token.parse(token, keys(rsa_key), NOW_S) == claims
@@ -114,7 +113,7 @@ def test_each_protected_claim_is_refused_in_user_payload(name: str) -> None:
 
 
 def test_protected_claim_error_names_all_offenders(rsa_key: RSAPrivateKey) -> None:
-    claims = replace(CLAIMS, user_claims={"sub": "admin", "exp": 9_999_999_999, "ok": 1})
+    claims = CLAIMS._replace(user_claims={"sub": "admin", "exp": 9_999_999_999, "ok": 1})
     with pytest.raises(ProtectedClaimError) as info:
         access_token.mint(claims, KID, rsa_key)
     assert info.value.claims == {"sub", "exp"}
@@ -126,9 +125,9 @@ def test_check_user_payload_accepts_ordinary_claims() -> None:
 
 
 def test_our_issuer_wins_and_user_iss_is_kept_without_one(rsa_key: RSAPrivateKey) -> None:
-    ours = replace(CLAIMS, user_claims={"iss": "https://evil.example"})
+    ours = CLAIMS._replace(user_claims={"iss": "https://evil.example"})
     assert access_token.build_payload(ours)["iss"] == CLAIMS.issuer
-    theirs = replace(CLAIMS, issuer=None, user_claims={"iss": "https://sdk.example/auth"})
+    theirs = CLAIMS._replace(issuer=None, user_claims={"iss": "https://sdk.example/auth"})
     token = access_token.mint(theirs, KID, rsa_key)
     parsed = access_token.parse(token, keys(rsa_key), NOW_S)
     assert parsed.issuer == "https://sdk.example/auth"
@@ -214,4 +213,4 @@ def test_user_claims_exclude_protected_names(rsa_key: RSAPrivateKey) -> None:
 def test_mint_refuses_non_json_user_claims(rsa_key: RSAPrivateKey) -> None:
     for bad in ({"x": float("nan")}, {"x": "\ud800"}, {"x": object()}):
         with pytest.raises((ValueError, TypeError)):
-            access_token.mint(replace(CLAIMS, user_claims=bad), KID, rsa_key)
+            access_token.mint(CLAIMS._replace(user_claims=bad), KID, rsa_key)

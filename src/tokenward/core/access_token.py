@@ -10,8 +10,8 @@ SuperTokens python SDK checks, so a token we accept is one the SDKs accept too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
@@ -46,11 +46,16 @@ must not be able to set it either.
 """
 
 ISSUER_CLAIM = "iss"
+_PROTECTED_AND_ISSUER = PROTECTED_CLAIMS | {ISSUER_CLAIM}
 
 
-@dataclass(frozen=True, slots=True)
-class AccessTokenClaims:
-    """Everything an access token asserts, in our names rather than the wire names."""
+class AccessTokenClaims(NamedTuple):
+    """Everything an access token asserts, in our names rather than the wire names.
+
+    A named tuple rather than a frozen dataclass: one is built for every verified request, and
+    a frozen dataclass costs about 2 µs more to build (a guarded ``__setattr__`` per field),
+    several percent of a whole verification. Change it with ``_replace``.
+    """
 
     user_id: str
     """``sub``: the primary user id (after account linking and user-id mapping)."""
@@ -68,7 +73,7 @@ class AccessTokenClaims:
     expires_at_s: int
     issuer: str | None = None
     """``iss``; ``None`` when the user claims already carry it (SDKs put it there via CDI)."""
-    user_claims: Mapping[str, Any] = field(default_factory=dict)
+    user_claims: Mapping[str, Any] = MappingProxyType({})
     """Top-level claims that belong to the app (``st-ev``, ``st-role``, custom data)."""
 
     @property
@@ -166,6 +171,7 @@ def parse(
     issued_at_s = payload.get("iat")
     if type(issued_at_s) is not int:
         raise MalformedToken("access token has no valid iat")
+    expires_at_s: int = payload["exp"]  # jwt.verify guarantees an int
     # v3 predates multi-tenancy and v4 predates account linking; SuperTokens reads them so.
     tenant_id = _string(payload, "tId") if version >= 4 else DEFAULT_TENANT_ID
     recipe_user_id = _string(payload, "rsub") if version >= 5 else user_id
@@ -176,11 +182,11 @@ def parse(
     if expected_issuer is not None and issuer != expected_issuer:
         raise MalformedToken("access token has the wrong issuer")
 
-    user_claims = {
-        name: value
-        for name, value in payload.items()
-        if name not in PROTECTED_CLAIMS and not (name == ISSUER_CLAIM and issuer is not None)
-    }
+    # What is left of the payload is the app's. jwt.verify parsed it for this call alone, so it
+    # is ours to trim (cheaper than copying the rest on every verification).
+    user_claims = payload
+    for name in PROTECTED_CLAIMS if issuer is None else _PROTECTED_AND_ISSUER:
+        user_claims.pop(name, None)
     return AccessTokenClaims(
         user_id=user_id,
         recipe_user_id=recipe_user_id,
@@ -190,7 +196,7 @@ def parse(
         parent_refresh_token_hash1=parent_hash1,
         anti_csrf_token=anti_csrf_token,
         issued_at_s=issued_at_s,
-        expires_at_s=payload["exp"],  # jwt.verify guarantees an int
+        expires_at_s=expires_at_s,
         issuer=issuer,
         user_claims=user_claims,
     )

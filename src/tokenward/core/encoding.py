@@ -15,12 +15,11 @@ import hashlib
 import hmac
 import json
 import math
-import re
 from typing import Any
 
 _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
 _UNUSED_BITS = (0, 0, 0x0F, 0x03)  # by len(text) % 4
+_PADDING = ("", "", "==", "=")  # by len(text) % 4
 _URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
@@ -36,14 +35,19 @@ def b64url_decode(text: str) -> bytes:
     (alphabet, length, unused trailing bits) rather than by a slower re-encoding.
     """
     remainder = len(text) % 4
-    if remainder == 1 or _B64URL_TEXT.fullmatch(text) is None:
+    # Standard base64's own characters would pass the translation below unchanged.
+    if remainder == 1 or "+" in text or "/" in text or "=" in text:
         raise ValueError("invalid base64url")
     # The last character of a 2- or 3-character group carries 4 or 2 unused bits; a
     # lenient decoder ignores them, so "YQ" and "YR" would both decode to b"a".
     if remainder and _B64URL_ALPHABET.index(text[-1]) & _UNUSED_BITS[remainder]:
         raise ValueError("non-canonical base64url")
-    padded = (text + "=" * (-len(text) % 4)).encode("ascii")
-    return binascii.a2b_base64(padded.translate(_URLSAFE_TO_STANDARD))
+    # encode() refuses non-ASCII text; strict mode refuses every other foreign character.
+    padded = (text + _PADDING[remainder]).encode("ascii")
+    try:
+        return binascii.a2b_base64(padded.translate(_URLSAFE_TO_STANDARD), strict_mode=True)
+    except binascii.Error as exc:
+        raise ValueError("invalid base64url") from exc
 
 
 def b64_encode(data: bytes) -> str:

@@ -14,8 +14,7 @@ signature, unknown key and time problems raise ``TryRefreshToken``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -47,6 +46,9 @@ MAX_KID_LENGTH = 128
 refusing it outright keeps callers from reloading keys (or logging kilobytes) for it."""
 
 _FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+# Stateless parameter objects, built once rather than per signature.
+_PADDING = padding.PKCS1v15()
+_HASH = hashes.SHA256()
 
 _HEADER_MEMO_SIZE = 64
 """Header segments remembered after a verified signature. Every token a key signs carries the
@@ -54,9 +56,9 @@ same header segment, so a handful of entries (one per key in use) serve all traf
 _verified_headers: dict[str, tuple[dict[str, Any], str]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class JwtParts:
-    """The verified header and payload of a token."""
+class JwtParts(NamedTuple):
+    """The verified header and payload of a token (a named tuple: this is built on every
+    verification, and a tuple is the cheapest immutable record to build)."""
 
     header: dict[str, Any]
     payload: dict[str, Any]
@@ -77,7 +79,7 @@ def sign(header: Mapping[str, Any], payload: Mapping[str, Any], key: RSAPrivateK
         + "."
         + b64url_encode(json_dumps(payload).encode("utf-8"))
     )
-    signature = key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+    signature = key.sign(signing_input.encode("ascii"), _PADDING, _HASH)
     return signing_input + "." + b64url_encode(signature)
 
 
@@ -111,7 +113,7 @@ def verify(token: str, public_keys: Mapping[str, RSAPublicKey], *, now_s: int) -
     # All three segments decoded as base64url, so the signing input is pure ASCII.
     signing_input = token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii")
     try:
-        key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        key.verify(signature, signing_input, _PADDING, _HASH)
     except InvalidSignature:
         raise TryRefreshToken("signature verification failed") from None
 
@@ -126,7 +128,7 @@ def verify(token: str, public_keys: Mapping[str, RSAPublicKey], *, now_s: int) -
         raise MalformedToken("token payload is not a JSON object") from None
     _check_times(payload, now_s)
     # A copy: callers own what they get, and the remembered header must stay as checked.
-    return JwtParts(header=dict(header), payload=payload)
+    return JwtParts(dict(header), payload)
 
 
 def _checked_kid(header: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
@@ -50,8 +50,10 @@ class IssuedTokens:
     anti_csrf_token: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedSession:
+class VerifiedSession(NamedTuple):
+    """A verified access token. A named tuple, like its claims, because one is built for
+    every verified request."""
+
     claims: AccessTokenClaims
     access_token: str
     new_access_token: AccessToken | None = None

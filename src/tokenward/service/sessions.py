@@ -11,7 +11,6 @@ made again, so parallel refreshes with one token never report theft and never pr
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import uuid
 from collections.abc import Mapping
@@ -122,7 +121,10 @@ class SessionService:
     ) -> VerifiedSession:
         """Check an access token. Without a parent hash and without ``check_database`` this does
         no I/O; otherwise it consults (and may promote) the session row."""
-        claims = await self._parse(token)
+        try:
+            claims = self._parse_now(token)  # the common case, without a coroutine of its own
+        except UnknownKeyId:
+            claims = await self._parse(token)
         if check_anti_csrf_token and not self._anti_csrf_ok(
             claims.anti_csrf_token, anti_csrf_token, anti_csrf
         ):
@@ -132,19 +134,28 @@ class SessionService:
         return await self._verify_with_database(claims, token, check_database=check_database)
 
     async def _parse(self, token: str) -> AccessTokenClaims:
-        now_s = self._clock.now_ms() // 1000
+        """``_parse_now``, reloading the keys once for an unknown ``kid``: another instance
+        may have rotated them since this one loaded them."""
+        try:
+            return self._parse_now(token)
+        except UnknownKeyId:
+            if await self._keys.reload_for_unknown_kid():
+                try:
+                    return self._parse_now(token)
+                except UnknownKeyId:
+                    pass
+        raise TryRefreshToken("access token expired or not verifiable")
+
+    def _parse_now(self, token: str) -> AccessTokenClaims:
+        """Verify and read ``token`` with the keys at hand, without I/O; raises the service's
+        errors, except ``UnknownKeyId``, which ``_parse`` answers."""
         issuer = self._policy.issuer if self._policy.verify_issuer else None
         try:
-            try:
-                return access_token.parse(
-                    token, self._keys.public_keys, now_s, expected_issuer=issuer
-                )
-            except UnknownKeyId:
-                if not await self._keys.reload_for_unknown_kid():
-                    raise
-                return access_token.parse(
-                    token, self._keys.public_keys, now_s, expected_issuer=issuer
-                )
+            return access_token.parse(
+                token, self._keys.public_keys, self._clock.now_ms() // 1000, expected_issuer=issuer
+            )
+        except UnknownKeyId:
+            raise
         except MalformedToken:
             raise Unauthorised("token parsing failed", clear_tokens=False) from None
         except TokenNeedsRefresh:
@@ -314,8 +325,7 @@ class SessionService:
     ) -> AccessToken:
         kid, key = await self._keys.signing_key()
         # Same lineage and expiry: a payload change must not extend the token's life.
-        updated = dataclasses.replace(
-            claims,
+        updated = claims._replace(
             issued_at_s=access_token.to_seconds(self._clock.now_ms()),
             issuer=self._issuer(user_claims),
             user_claims=user_claims,
