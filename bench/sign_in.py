@@ -8,6 +8,7 @@ process, where it can time each verifying request beside the flood."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import tempfile
@@ -21,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from bench.common import Figure, median, percentile, progress, sqlite_settings
 from bench.databases import bench_database
-from bench.load import Load, sign_in_load
+from bench.load import Load, Result, sign_in_load
 from bench.servers import tokenward_server
 from tokenward.http.app import create_app
 from tokenward.http.session_guard import require_session
@@ -39,27 +40,34 @@ def _form(email: str) -> dict[str, object]:
     return {"formFields": [{"id": "email", "value": email}, {"id": "password", "value": PASSWORD}]}
 
 
-def _single_verify_s() -> float:
-    """One Argon2id verification with tokenward's default parameters: the best of three
-    batches of five, so a moment of noise cannot lower the ceiling."""
-    hasher = Argon2(memory_cost=19456, time_cost=2, parallelism=1)
-    stored = hasher.hash(PASSWORD)
-    batches = []
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(5):
-            hasher.verify(stored, PASSWORD)
-        batches.append((time.perf_counter() - start) / 5)
-    return min(batches)
+ROUNDS = 3
+"""Figure 3 alternates this many times between verifying alone and a load run of the same
+length, and compares the best of each: a busy moment on a shared machine slows both sides
+alike, and both bests are averages over equally long stretches."""
+
+
+def _verify_time_s(hasher: Argon2, stored: str, seconds: float) -> float:
+    """One Argon2id verification with tokenward's default parameters: the mean over
+    ``seconds`` of verifying back to back, after one untimed (whose memory the allocator may
+    have to fault in afresh)."""
+    hasher.verify(stored, PASSWORD)
+    count = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        hasher.verify(stored, PASSWORD)
+        count += 1
+    return elapsed / count
 
 
 async def throughput(load: Load, accounts: int) -> Figure:
     """Figure 3: sign-ins per second of `tokenward serve` (one worker, SQLite, rate limits on
     with per-address limits far above the load), spread over ``accounts`` accounts."""
     cpus = os.cpu_count() or 1
-    single_s = _single_verify_s()
-    ceiling = cpus / single_s
+    hasher = Argon2(memory_cost=19456, time_cost=2, parallelism=1)
+    stored = hasher.hash(PASSWORD)
     bodies = [json.dumps(_form(f"runner-{n}@example.com")).encode() for n in range(accounts)]
+    single_s = float("inf")
+    best: Result | None = None
     async with bench_database("sqlite") as url:
         with tempfile.TemporaryDirectory(prefix="tokenward-bench-logs-") as logs:
             limits = {"rate_limit_failed_sign_ins_per_ip": "1000000000"}
@@ -73,16 +81,30 @@ async def throughput(load: Load, accounts: int) -> Figure:
                             headers={"content-type": "application/json"},
                         )
                         assert answer.json()["status"] == "OK", answer.text
-                progress(f"sign-ins over {accounts} accounts ({load.describe()})")
-                result = sign_in_load(server.url, load, bodies)
-    progress(f"  {result.describe()}")
+                for round_ in range(ROUNDS):
+                    if round_:
+                        await asyncio.sleep(1)  # the sign-ins wrk left in flight finish
+                    progress(f"verifying alone for {load.seconds:g} s")
+                    verify_s = _verify_time_s(hasher, stored, load.seconds)
+                    progress(f"  one Argon2id verification: {verify_s * 1000:.1f} ms")
+                    single_s = min(single_s, verify_s)
+                    progress(f"sign-ins over {accounts} accounts ({load.describe()})")
+                    # The first run's warm-up serves the later ones too.
+                    run_load = load if round_ == 0 else dataclasses.replace(load, warmup_seconds=0)
+                    result = sign_in_load(server.url, run_load, bodies)
+                    progress(f"  {result.describe()}")
+                    if best is None or result.per_second > best.per_second:
+                        best = result
+    assert best is not None
+    ceiling = cpus / single_s
     return Figure(
         "Password sign-in throughput (tokenward serve, 1 worker, SQLite)",
-        result.describe(),
+        best.describe(),
         f"{ceiling:.1f}/s ceiling ({cpus} CPUs ÷ {single_s * 1000:.1f} ms Argon2id verify)",
-        result.per_second / ceiling,
+        best.per_second / ceiling,
         "≥ 0.85",
-        f"wrk, {load.describe()}, {accounts} accounts in turn",
+        f"wrk, {load.describe()}, {accounts} accounts in turn; best of {ROUNDS} runs, each after "
+        f"{load.seconds:g} s of verifications alone, against the best of those",
     )
 
 

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tests.store.test_contract import H1, H2, H3, NOW, session
 from tests.support.outage import join_sqlite_workers
 from tests.support.postgres import PostgresServer
 from tokenward.store import Database, Stores
 from tokenward.store import database as database_module
+from tokenward.store.driver import DriverStatement
 from tokenward.store.errors import StoreUnavailable
 from tokenward.store.ports import Rotate, SessionRecord, SessionWrite
 
@@ -120,7 +122,8 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(tmp_pat
     try:
         async with db.write() as conn:
             await conn.execute(text("CREATE TABLE t (x INTEGER)"))
-        async with db.driver_connection(write=False) as driver:
+        async with db.engine.connect() as pooled:
+            driver = (await pooled.get_raw_connection()).driver_connection
             await driver.execute("BEGIN IMMEDIATE")
             await driver.execute("INSERT INTO t VALUES (1)")
             assert driver.in_transaction
@@ -131,3 +134,30 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(tmp_pat
     finally:
         await db.close()
     join_sqlite_workers()
+
+
+async def test_sqlite_statements_skip_the_pool_and_see_every_commit(tmp_path: Path) -> None:
+    """On SQLite, driver statements go to the process's statement reader and writer, never
+    through a checkout from the pool, and each reads the latest commit from any connection;
+    closing the database ends every connection's thread."""
+    before = set(threading.enumerate())
+    db = Database(f"sqlite:///{tmp_path / 'statements.db'}")
+    checkouts: list[object] = []
+    event.listen(db.engine.sync_engine, "checkout", lambda *args: checkouts.append(args))
+    try:
+        async with db.write() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        checkouts.clear()
+        insert = DriverStatement(db, text("INSERT INTO t VALUES (:x)"))
+        read = DriverStatement(db, text("SELECT x FROM t ORDER BY x"))
+        assert [row[0] for row in await read.fetch_all()] == [1]  # the pool's commit
+        assert await insert.write(x=2) == 1
+        assert [row[0] for row in await read.fetch_all()] == [1, 2]  # the writer's commit
+        assert checkouts == []
+    finally:
+        await db.close()
+    started = set(threading.enumerate()) - before
+    for thread in started:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in started)

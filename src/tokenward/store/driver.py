@@ -1,12 +1,13 @@
-"""Single statements sent straight to the database driver, for the refresh path.
+"""Single statements sent straight to the database driver, for the hot paths (refresh, sign-in).
 
-Every renewal of every session runs this path, and there SQLAlchemy's execution layer costs more
+Every renewal of every session runs them, and there SQLAlchemy's execution layer costs more
 than the statements: its aiosqlite adapter hands each statement to aiosqlite's thread three or
 four times (cursor, execute, fetch, close), and on both databases each call binds parameters
 and builds a result object. These statements are compiled by SQLAlchemy once, from the same
-table definitions, and then go to the driver connection its pool hands out: one call each, in
-autocommit, so each statement is its own transaction. Callers that read and then write make the
-write conditional on what they read (compare-and-swap).
+table definitions, and then go to a driver connection (on PostgreSQL, one from the pool; on
+SQLite, the process's statement reader or writer): one call each, in autocommit, so each
+statement is its own transaction. Callers that read and then write make the write
+conditional on what they read (compare-and-swap).
 """
 
 from __future__ import annotations
