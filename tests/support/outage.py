@@ -1,5 +1,6 @@
 """Take a running app's database away for a moment: its engine points at one that cannot be
-reached, then the real one comes back."""
+reached, and on SQLite its statement connections are set aside (new ones open from the engine's
+URL, and fail), then the real ones come back."""
 
 from __future__ import annotations
 
@@ -20,16 +21,21 @@ async def database_unreachable(db: Database, tmp_path: Path) -> AsyncIterator[No
         if db.dialect == "postgresql"
         else f"sqlite:///{tmp_path}/no-such-dir/db"
     )
+    statement_connections = db._statement_connections
+    db._statement_connections = {}
     db.engine = Database(unreachable).engine
     try:
         yield
     finally:
+        for connection in db._statement_connections.values():
+            await connection.close()
         await db.engine.dispose()
         db.engine = working
+        db._statement_connections = statement_connections
 
 
 def join_sqlite_workers() -> None:
-    """Wait for aiosqlite's connection threads of the unreachable engine to end (see
+    """Wait for aiosqlite's connection threads of the unreachable database to end (see
     tests/store/test_database.py)."""
     for thread in threading.enumerate():
         if "_connection_worker_thread" in thread.name:

@@ -148,7 +148,6 @@ class Database:
             }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._sqlite_writer = asyncio.Lock() if self.dialect == "sqlite" else None
-        self._sqlite_path = url.database or ""
         self._statement_connections: dict[bool, aiosqlite.Connection] = {}
         """On SQLite, this process's statement writer (``True``) and reader (``False``)."""
         self._pool_generation = 0
@@ -254,7 +253,9 @@ class Database:
         if current is not None:
             return current
         opened = await aiosqlite.connect(
-            self._sqlite_path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+            self.engine.url.database or "",
+            isolation_level=None,
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
         )
         try:
             for pragma in _SQLITE_PRAGMAS:
