@@ -11,6 +11,7 @@ made again, so parallel refreshes with one token never report theft and never pr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
 from collections.abc import Mapping
@@ -124,7 +125,7 @@ class SessionService:
         try:
             claims = self._parse_now(token)  # the common case, without a coroutine of its own
         except UnknownKeyId:
-            claims = await self._parse(token)
+            claims = await self._parse_with_reloaded_keys(token)
         if check_anti_csrf_token and not self._anti_csrf_ok(
             claims.anti_csrf_token, anti_csrf_token, anti_csrf
         ):
@@ -134,21 +135,22 @@ class SessionService:
         return await self._verify_with_database(claims, token, check_database=check_database)
 
     async def _parse(self, token: str) -> AccessTokenClaims:
-        """``_parse_now``, reloading the keys once for an unknown ``kid``: another instance
-        may have rotated them since this one loaded them."""
         try:
             return self._parse_now(token)
         except UnknownKeyId:
-            if await self._keys.reload_for_unknown_kid():
-                try:
-                    return self._parse_now(token)
-                except UnknownKeyId:
-                    pass
+            return await self._parse_with_reloaded_keys(token)
+
+    async def _parse_with_reloaded_keys(self, token: str) -> AccessTokenClaims:
+        """After an unknown ``kid``: another instance may have rotated the keys since this one
+        loaded them, so reload them (at most once in a while) and try again."""
+        if await self._keys.reload_for_unknown_kid():
+            with contextlib.suppress(UnknownKeyId):
+                return self._parse_now(token)
         raise TryRefreshToken("access token expired or not verifiable")
 
     def _parse_now(self, token: str) -> AccessTokenClaims:
         """Verify and read ``token`` with the keys at hand, without I/O; raises the service's
-        errors, except ``UnknownKeyId``, which ``_parse`` answers."""
+        errors, except ``UnknownKeyId``, which ``_parse_with_reloaded_keys`` answers."""
         issuer = self._policy.issuer if self._policy.verify_issuer else None
         try:
             return access_token.parse(
