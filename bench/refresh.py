@@ -9,10 +9,17 @@ from pathlib import Path
 
 from bench.common import Figure, progress
 from bench.databases import DATABASES, SessionSeeder, bench_database
-from bench.load import Load
+from bench.load import Load, Result
 from bench.servers import floor_server, refresh_run, tokenward_server
 
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+ROUNDS = 2
+"""tokenward and the floor endpoint take turns this many times, and the best run of each is
+compared: one 10 s run on a shared VM can land in a busy stretch (it moved a ratio by ±20%)."""
+
+
+def _better(best: Result | None, run: Result) -> Result:
+    return run if best is None or run.per_second > best.per_second else best
 
 
 async def measure(load: Load, sessions: int, workers: tuple[int, ...] = (1, 2)) -> list[Figure]:
@@ -25,12 +32,20 @@ async def measure(load: Load, sessions: int, workers: tuple[int, ...] = (1, 2)) 
                     progress(
                         f"refresh, {label}: tokenward ({load.describe()}, {sessions} sessions)"
                     )
-                    with tokenward_server(url, count, Path(logs)) as server:
-                        ours = await refresh_run(server, seeder.tokenward_sessions, load, sessions)
-                    progress(f"  {ours.describe()}; floor endpoint")
-                    with floor_server(url, count, Path(logs)) as server:
-                        floor = await refresh_run(server, seeder.floor_sessions, load, sessions)
-                    progress(f"  {floor.describe()}")
+                    ours: Result | None = None
+                    floor: Result | None = None
+                    for _ in range(ROUNDS):
+                        with tokenward_server(url, count, Path(logs)) as server:
+                            run = await refresh_run(
+                                server, seeder.tokenward_sessions, load, sessions
+                            )
+                        ours = _better(ours, run)
+                        progress(f"  {run.describe()}; floor endpoint")
+                        with floor_server(url, count, Path(logs)) as server:
+                            run = await refresh_run(server, seeder.floor_sessions, load, sessions)
+                        floor = _better(floor, run)
+                        progress(f"  {run.describe()}")
+                    assert ours is not None and floor is not None
                     figures.append(
                         Figure(
                             f"Refresh over HTTP, {label}",
@@ -38,7 +53,8 @@ async def measure(load: Load, sessions: int, workers: tuple[int, ...] = (1, 2)) 
                             f"{floor.describe()} (floor endpoint)",
                             ours.ratio_to(floor),
                             "≥ 0.6",
-                            f"wrk, {load.describe()}, {sessions:,} sessions, newest token each",
+                            f"wrk, {load.describe()}, {sessions:,} sessions, newest token each; "
+                            f"best of {ROUNDS} runs each, in turns",
                         )
                     )
     return figures
