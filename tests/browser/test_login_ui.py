@@ -36,7 +36,11 @@ SCREENSHOTS = Path(os.environ.get("TOKENWARD_SCREENSHOTS_DIR") or tempfile.mkdte
 API_KEY = "login-ui-test-api-key-0123456789"
 PASSWORD = "first long passphrase 1"
 NEW_PASSWORD = "second long passphrase 2"
-ACCESS_TOKEN_SECONDS = 2
+ACCESS_TOKEN_SECONDS = 4
+"""Short, so the tests can wait past an expiry; not shorter, because a token lives up to a
+second less than this (its expiry is cut to a whole second) and a refreshed token must outlive
+a slow browser's next request: at 2 s, the two-tabs test once saw it expire again under CI load,
+and the test's route held its renewal."""
 # The pages' clocks stood still while real time went on: a jump this far reaches the renewal
 # timer whatever the drift (a jump fires each due timer once).
 FAR_AHEAD_MS = 10 * 60 * 1000
