@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
-import aiosqlite
 from asyncpg import InterfaceError as PostgresInterfaceError  # type: ignore[import-untyped]
 from asyncpg import InternalClientError as PostgresClientError
 from sqlalchemy import event, text
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import PoolResetState
 
 from tokenward.store.errors import InvalidInput, StoreUnavailable
+from tokenward.store.sqlite_statements import StatementThread
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -99,7 +99,7 @@ def _is_disconnect(exc: Exception) -> bool:
 
 
 def _driver_error(exc: Exception) -> Exception | None:
-    """What a driver's own exception (aiosqlite's sqlite3 errors, asyncpg's) means to a caller
+    """What a driver's own exception (sqlite3's, asyncpg's) means to a caller
     of ``Database.driver_connection``; None for a bug, to propagate as it is."""
     sqlstate = getattr(exc, "sqlstate", None)
     if isinstance(exc, sqlite3.DataError) or (
@@ -148,7 +148,7 @@ class Database:
             }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._sqlite_writer = asyncio.Lock() if self.dialect == "sqlite" else None
-        self._statement_connections: dict[bool, aiosqlite.Connection] = {}
+        self._statement_connections: dict[bool, StatementThread] = {}
         """On SQLite, this process's statement writer (``True``) and reader (``False``)."""
         self._pool_generation = 0
         if self.dialect == "sqlite":
@@ -204,16 +204,16 @@ class Database:
 
     @asynccontextmanager
     async def driver_connection(self, *, write: bool) -> AsyncIterator[Any]:
-        """The driver's own connection (aiosqlite or asyncpg), outside any transaction, for
-        ``store.driver``'s single statements. Driver errors become StoreUnavailable or
+        """A connection outside any transaction, for ``store.driver``'s statements: asyncpg's
+        own, or on SQLite a ``StatementThread``. Driver errors become StoreUnavailable or
         InvalidInput here too; a PostgreSQL connection found dead renews the pool.
 
         On SQLite, the process has one connection for each kind, outside the pool: the
         statement writer and the statement reader. Each has its own thread, which runs the
-        statements queued to it one after another, each its own transaction (a read, its own
-        snapshot). Single-statement writers thus queue without a lock or a turn of the event
-        loop between them, and no statement pays for a checkout from the pool (about as much
-        CPU as the statement's own hand-off to the thread)."""
+        jobs queued to it one after another (a single statement is its own transaction; a
+        read, its own snapshot). Writers thus queue without a lock or a turn of the event loop
+        between them, and no statement pays for a checkout from the pool (about as much CPU as
+        the statement's own hand-off to the thread)."""
         try:
             if self.dialect == "sqlite":
                 yield await self._sqlite_statement_connection(write)
@@ -248,21 +248,15 @@ class Database:
         async with self.read() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def _sqlite_statement_connection(self, write: bool) -> aiosqlite.Connection:
+    async def _sqlite_statement_connection(self, write: bool) -> StatementThread:
         current = self._statement_connections.get(write)
         if current is not None:
             return current
-        opened = await aiosqlite.connect(
+        opened = await StatementThread.open(
             self.engine.url.database or "",
-            isolation_level=None,
-            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            pragmas=_SQLITE_PRAGMAS,
         )
-        try:
-            for pragma in _SQLITE_PRAGMAS:
-                await opened.execute(f"PRAGMA {pragma}")
-        except BaseException:
-            await opened.close()  # its thread must not outlive the failure
-            raise
         current = self._statement_connections.setdefault(write, opened)
         if current is not opened:  # another task opened one meanwhile
             await opened.close()
