@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import asyncio
 
-from tokenward.core.rate_limit import Backoff, Window
+from tokenward.core.rate_limit import Backoff, Counter, Window
 from tokenward.store import Stores
+from tokenward.store.ports import RateLimitStore
 
 NOW = 1_700_000_000_000
 WINDOW = Window("test.window", budget=3, window_ms=60_000)
 BACKOFF = Backoff("test.backoff", free=2, base_ms=1000, max_ms=8000)
+
+
+async def backoff_hit(limits: RateLimitStore, key: str, backoff: Backoff, *, now: int) -> Counter:
+    (counter,) = await limits.hit_in_turn([(key, backoff)], now=now)
+    return counter
 
 
 async def test_rl_04_window_admits_its_budget_then_refuses_until_it_ends(stores: Stores) -> None:
@@ -28,10 +34,11 @@ async def test_rl_04_refund_gives_back_one_hit_of_the_same_window_only(stores: S
     limits = stores.rate_limits
     for _ in range(3):
         first = await limits.hit_window("k", WINDOW, now=NOW)
-    await limits.refund("k", until=first.until)
+    await limits.reset_and_refund([], "k", until=first.until)
     assert (await limits.hit_window("k", WINDOW, now=NOW)).admitted
     assert not (await limits.hit_window("k", WINDOW, now=NOW)).admitted
-    await limits.refund("k", until=first.until - 1)  # a window that is over: nothing changes
+    # A window that is over: nothing changes.
+    await limits.reset_and_refund([], "k", until=first.until - 1)
     assert not (await limits.hit_window("k", WINDOW, now=NOW)).admitted
 
 
@@ -52,37 +59,60 @@ async def test_rl_01_backoff_delay_grows_after_the_free_failures(stores: Stores)
     now = NOW
     waits = []
     for _ in range(7):
-        counter = await limits.hit_backoff("acct", BACKOFF, now=now)
+        counter = await backoff_hit(limits, "acct", BACKOFF, now=now)
         assert counter.admitted
         waits.append(counter.until - now)
-        assert not (await limits.hit_backoff("acct", BACKOFF, now=now + waits[-1] - 1)).admitted
+        assert not (await backoff_hit(limits, "acct", BACKOFF, now=now + waits[-1] - 1)).admitted
         now += waits[-1]
     assert waits == [0, 1000, 2000, 4000, 8000, 8000, 8000]
+
+
+async def test_rl_01_hits_in_turn_stop_at_the_first_refusal(stores: Stores) -> None:
+    limits = stores.rate_limits
+    tight = Window("test.tight", budget=1, window_ms=60_000)
+    first = await limits.hit_in_turn([("ip", tight), ("acct", BACKOFF)], now=NOW)
+    assert [(c.admitted, c.count) for c in first] == [(True, 1), (True, 1)]
+    refused = await limits.hit_in_turn([("ip", tight), ("acct", BACKOFF)], now=NOW)
+    assert [(c.admitted, c.count) for c in refused] == [(False, 1)], "acct is not reached"
+    assert (await backoff_hit(limits, "acct", BACKOFF, now=NOW)).count == 2, "acct kept 1"
+
+
+async def test_rl_01_reset_and_refund_in_one_call(stores: Stores) -> None:
+    limits = stores.rate_limits
+    for _ in range(3):
+        window = await limits.hit_window("ip", WINDOW, now=NOW)
+    for _ in range(3):
+        await backoff_hit(limits, "acct", BACKOFF, now=NOW)
+    await limits.reset_and_refund(["acct"], "ip", until=window.until)
+    counter = await backoff_hit(limits, "acct", BACKOFF, now=NOW)
+    assert (counter.admitted, counter.count) == (True, 1), "the failures are forgotten"
+    assert (await limits.hit_window("ip", WINDOW, now=NOW)).admitted, "one hit came back"
+    assert not (await limits.hit_window("ip", WINDOW, now=NOW)).admitted
 
 
 async def test_rl_01_reset_forgets_the_failures(stores: Stores) -> None:
     limits = stores.rate_limits
     for _ in range(4):
-        await limits.hit_backoff("acct", BACKOFF, now=NOW)
-    assert not (await limits.hit_backoff("acct", BACKOFF, now=NOW)).admitted
+        await backoff_hit(limits, "acct", BACKOFF, now=NOW)
+    assert not (await backoff_hit(limits, "acct", BACKOFF, now=NOW)).admitted
     await limits.reset(["acct", "unknown"])
-    counter = await limits.hit_backoff("acct", BACKOFF, now=NOW)
+    counter = await backoff_hit(limits, "acct", BACKOFF, now=NOW)
     assert (counter.admitted, counter.count, counter.until) == (True, 1, NOW)
 
 
 async def test_rl_01_hundred_failures_lock_for_a_day(stores: Stores) -> None:
     backoff = Backoff("test.nist", free=200, base_ms=1000, max_ms=1000)  # no delay before 100
     for _ in range(99):
-        assert (await stores.rate_limits.hit_backoff("acct", backoff, now=NOW)).admitted
-    hundredth = await stores.rate_limits.hit_backoff("acct", backoff, now=NOW)
+        assert (await backoff_hit(stores.rate_limits, "acct", backoff, now=NOW)).admitted
+    hundredth = await backoff_hit(stores.rate_limits, "acct", backoff, now=NOW)
     assert (hundredth.admitted, hundredth.until) == (True, NOW + backoff.lockout_ms)
-    assert not (await stores.rate_limits.hit_backoff("acct", backoff, now=NOW + 1000)).admitted
+    assert not (await backoff_hit(stores.rate_limits, "acct", backoff, now=NOW + 1000)).admitted
 
 
 async def test_expired_counters_are_deleted(stores: Stores) -> None:
     limits = stores.rate_limits
     await limits.hit_window("window", WINDOW, now=NOW)
-    await limits.hit_backoff("backoff", BACKOFF, now=NOW)
+    await backoff_hit(limits, "backoff", BACKOFF, now=NOW)
     assert await limits.delete_expired(NOW + 60_000 - 1) == 0
     assert await limits.delete_expired(NOW + 60_000) == 1
     assert await limits.delete_expired(NOW + BACKOFF.memory_ms) == 1
@@ -95,7 +125,7 @@ async def test_rl_04_concurrent_hits_on_one_key_never_over_admit(stores: Stores)
     )
     assert sum(c.admitted for c in hits) == 5
     attempts = await asyncio.gather(
-        *(stores.rate_limits.hit_backoff("acct", BACKOFF, now=NOW) for _ in range(40))
+        *(backoff_hit(stores.rate_limits, "acct", BACKOFF, now=NOW) for _ in range(40))
     )
     assert sum(c.admitted for c in attempts) == BACKOFF.free, "the delay starts at once"
 

@@ -81,20 +81,19 @@ class EmailPasswordAccounts:
             raise FieldErrors([FieldError("email", message)])
         if len(password) > self._rules.max_length:
             raise WrongCredentials
-        method = await self._users.find_email_password(tenant_id, email)
-        if method is None or method.password_hash is None:
+        found = await self._users.find_email_password_user(tenant_id, email)
+        stored_hash = None if found is None else found[1].password_hash
+        if found is None or stored_hash is None:
             await self._hasher.verify_dummy(password)
             raise WrongCredentials
-        if not await self._hasher.verify(method.password_hash, password):
+        user, method = found
+        if not await self._hasher.verify(stored_hash, password):
             raise WrongCredentials
-        if self._hasher.needs_rehash(method.password_hash):
+        if self._hasher.needs_rehash(stored_hash):
             with contextlib.suppress(HashingBusy):  # the next sign-in upgrades it instead
                 await self._users.set_password_hash(
                     method.recipe_user_id, await self._hasher.hash(password)
                 )
-        user = await self._users.get(method.user_id)
-        if user is None:  # deleted between the two reads
-            raise WrongCredentials
         return user
 
     async def create_user(self, tenant_id: str, email: str, password: str) -> UserRecord:

@@ -120,28 +120,28 @@ class RateLimiter:
         if len(self._blocks) >= MAX_BLOCKS_HELD:
             self._blocks.clear()
 
-    async def _hit_backoff(self, backoff: Backoff, key: str) -> None:
-        now = self._clock.now_ms()
-        counter = await self._store.hit_backoff(key, backoff, now=now)
-        _raise_unless_admitted(backoff.scope, counter, now)
-
     async def begin_sign_in(self, tenant_id: str, email: str | None, ip: str) -> SignInAttempt:
         """Charge a sign-in to the address's failure budget, then to the account from this
         address, then to the account from anywhere. The order matters: an attacker refused
         for their own address never adds to the account's count, which the owner shares."""
-        ip_key = rate_limit.key(self.policy.sign_in_failures_per_ip.scope, ip)
-        ip_counter = await self._hit(self.policy.sign_in_failures_per_ip, ip_key)
+        per_ip = self.policy.sign_in_failures_per_ip
+        ip_key = rate_limit.key(per_ip.scope, ip)
+        hits: list[tuple[str, Window | Backoff]] = [(ip_key, per_ip)]
         account_keys: tuple[str, ...] = ()
         if email is not None:
             account_keys = self._account_keys(tenant_id, email, ip)
-            await self._hit_backoff(self.policy.sign_in_account_ip, account_keys[0])
-            await self._hit_backoff(self.policy.sign_in_account, account_keys[1])
-        return SignInAttempt(ip_key, ip_counter.until, account_keys)
+            hits.append((account_keys[0], self.policy.sign_in_account_ip))
+            hits.append((account_keys[1], self.policy.sign_in_account))
+        now = self._clock.now_ms()
+        counters = await self._store.hit_in_turn(hits, now=now)  # up to the first refusal
+        _raise_unless_admitted(hits[len(counters) - 1][1].scope, counters[-1], now)
+        return SignInAttempt(ip_key, counters[0].until, account_keys)
 
     async def sign_in_succeeded(self, attempt: SignInAttempt) -> None:
         """A success ends the account's run of failures and costs the address nothing."""
-        await self._store.reset(attempt.account_keys)
-        await self._store.refund(attempt.ip_key, until=attempt.ip_window_until)
+        await self._store.reset_and_refund(
+            attempt.account_keys, attempt.ip_key, until=attempt.ip_window_until
+        )
 
     async def password_was_reset(self, tenant_id: str, email: str, ip: str) -> None:
         """The owner proved control of the mailbox: forget the account's failures from all

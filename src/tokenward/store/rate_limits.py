@@ -13,7 +13,7 @@ from sqlalchemy.types import BigInteger
 
 from tokenward.core.rate_limit import Backoff, Counter, Window
 from tokenward.store.database import Database
-from tokenward.store.driver import DriverStatement
+from tokenward.store.driver import DriverStatement, write_in_turn
 from tokenward.store.schema import rate_limits
 
 _t = rate_limits.c
@@ -88,6 +88,32 @@ def _backoff_hit(dialect: str, backoff: Backoff) -> ClauseElement:
     )
 
 
+Limit = Window | Backoff
+
+
+def _window_values(key: str, window: Window, now: int, hits: int) -> dict[str, Any]:
+    end = now + window.window_ms
+    return {"key": key, "now": now, "hits": hits, "budget": window.budget, "end": end}
+
+
+def _backoff_values(key: str, backoff: Backoff, now: int) -> dict[str, Any]:
+    first_until = now + backoff.delay_ms(1)
+    return {
+        "key": key,
+        "now": now,
+        "first_until": first_until,
+        "first_expires_at": first_until + backoff.memory_ms,
+    }
+
+
+def _key_values(keys: Sequence[str]) -> dict[str, str]:
+    return {f"key_{index}": key for index, key in enumerate(keys)}
+
+
+def _counter(row: Sequence[Any]) -> Counter:
+    return Counter(count=row[0], refused=row[1], until=row[2])
+
+
 class SqlRateLimitStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -102,43 +128,49 @@ class SqlRateLimitStore:
     async def hit_window(self, key: str, window: Window, *, now: int, hits: int = 1) -> Counter:
         """Count ``hits`` hits unless they do not all fit in what is left of the window's
         budget; a hit after the window's end opens a new window."""
-        row = await self._window_hit.write_returning(
-            key=key, now=now, hits=hits, budget=window.budget, end=now + window.window_ms
-        )
-        return Counter(count=row[0], refused=row[1], until=row[2])
+        row = await self._window_hit.write_returning(**_window_values(key, window, now, hits))
+        return _counter(row)
 
-    async def hit_backoff(self, key: str, backoff: Backoff, *, now: int) -> Counter:
-        """Count an attempt as a failure (until ``reset`` says otherwise) unless the delay of
-        the failures so far has not passed yet."""
+    async def hit_in_turn(self, hits: Sequence[tuple[str, Limit]], *, now: int) -> list[Counter]:
+        """One hit on each ``(key, limit)`` in order, as ``hit_window`` or ``hit_backoff``
+        would count it, up to the first refused; the counters of those hit (a refused one is
+        the last). One call to the database: no request of this instance comes in between."""
+        writes = [
+            self._window_hit.bind(**_window_values(key, limit, now, 1))
+            if isinstance(limit, Window)
+            else self._backoff_hit(limit).bind(**_backoff_values(key, limit, now))
+            for key, limit in hits
+        ]
+        rows = await write_in_turn(self._db, writes, until=lambda row: row[1] > 0)
+        return [_counter(row) for row in rows]
+
+    def _backoff_hit(self, backoff: Backoff) -> DriverStatement:
         statement = self._backoff_hits.get(backoff)
         if statement is None:
             statement = DriverStatement(self._db, _backoff_hit(self._db.dialect, backoff))
             self._backoff_hits[backoff] = statement
-        first_until = now + backoff.delay_ms(1)
-        row = await statement.write_returning(
-            key=key,
-            now=now,
-            first_until=first_until,
-            first_expires_at=first_until + backoff.memory_ms,
-        )
-        return Counter(count=row[0], refused=row[1], until=row[2])
-
-    async def refund(self, key: str, *, until: int) -> None:
-        """Take back one hit of the window that ends at ``until`` (a later window keeps its
-        count)."""
-        await self._refund.write(key=key, until=until)
+        return statement
 
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget these counters (a success ends a run of failures)."""
-        if not keys:
-            return
+        if keys:
+            await self._reset(keys).write(**_key_values(keys))
+
+    async def reset_and_refund(self, keys: Sequence[str], key: str, *, until: int) -> None:
+        """``reset(keys)`` and ``refund(key, until=until)`` in one call to the database."""
+        writes = [self._refund.bind(key=key, until=until)]
+        if keys:
+            writes.insert(0, self._reset(keys).bind(**_key_values(keys)))
+        await write_in_turn(self._db, writes)
+
+    def _reset(self, keys: Sequence[str]) -> DriverStatement:
         statement = self._resets.get(len(keys))
         if statement is None:
-            names = [f"key_{index}" for index in range(len(keys))]
+            names = _key_values(keys)
             condition = _t.key.in_([bindparam(name) for name in names])
             statement = DriverStatement(self._db, delete(rate_limits).where(condition))
             self._resets[len(keys)] = statement
-        await statement.write(**{f"key_{index}": key for index, key in enumerate(keys)})
+        return statement
 
     async def delete_expired(self, now: int) -> int:
         async with self._db.write() as conn:

@@ -65,32 +65,61 @@ def _methods_query() -> Any:
     )
 
 
-# The two reads of every sign-in, each one statement (store.driver).
-_USER_WITH_METHODS = (
-    select(users.c.time_joined.label("user_time_joined"), *_METHOD_COLUMNS)
-    .select_from(
-        users.outerjoin(
-            login_methods.outerjoin(
-                login_method_tenants,
-                login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
-            ),
-            login_methods.c.user_id == users.c.user_id,
-        )
+_EMAIL_PASSWORD_RECIPE_USERS = select(login_method_tenants.c.recipe_user_id).where(
+    and_(
+        login_method_tenants.c.tenant_id == bindparam("tenant_id"),
+        login_method_tenants.c.recipe_id == EP_RECIPE_ID,
+        login_method_tenants.c.email == bindparam("email"),
     )
-    .where(users.c.user_id == bindparam("user_id"))
-    .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
 )
-_EMAIL_PASSWORD_METHOD = _methods_query().where(
-    login_methods.c.recipe_user_id.in_(
-        select(login_method_tenants.c.recipe_user_id).where(
-            and_(
-                login_method_tenants.c.tenant_id == bindparam("tenant_id"),
-                login_method_tenants.c.recipe_id == EP_RECIPE_ID,
-                login_method_tenants.c.email == bindparam("email"),
+"""The email/password account with ``email`` in ``tenant_id`` (one at most: a unique index)."""
+
+
+def _users_with_methods(which: Any) -> Any:
+    """Users matching ``which`` with all their login methods, one row per method and tenant."""
+    return (
+        select(
+            users.c.user_id.label("user_user_id"),
+            users.c.time_joined.label("user_time_joined"),
+            *_METHOD_COLUMNS,
+        )
+        .select_from(
+            users.outerjoin(
+                login_methods.outerjoin(
+                    login_method_tenants,
+                    login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
+                ),
+                login_methods.c.user_id == users.c.user_id,
             )
         )
+        .where(which)
+        .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
+    )
+
+
+# The reads of every sign-in and every session's claims, each one statement (store.driver).
+_USER_WITH_METHODS = _users_with_methods(users.c.user_id == bindparam("user_id"))
+_EMAIL_PASSWORD_USER = _users_with_methods(
+    users.c.user_id.in_(
+        select(login_methods.c.user_id).where(
+            login_methods.c.recipe_user_id.in_(_EMAIL_PASSWORD_RECIPE_USERS)
+        )
     )
 )
+_EMAIL_PASSWORD_METHOD = _methods_query().where(
+    login_methods.c.recipe_user_id.in_(_EMAIL_PASSWORD_RECIPE_USERS)
+)
+
+
+def _user(rows: list[Any]) -> UserRecord | None:
+    if not rows:
+        return None
+    methods = _methods(row for row in rows if row.recipe_user_id is not None)
+    return UserRecord(
+        user_id=rows[0].user_user_id,
+        time_joined=rows[0].user_time_joined,
+        login_methods=tuple(methods),
+    )
 
 
 class SqlUserStore:
@@ -98,6 +127,7 @@ class SqlUserStore:
         self._db = db
         self._user_with_methods = DriverStatement(db, _USER_WITH_METHODS)
         self._email_password_method = DriverStatement(db, _EMAIL_PASSWORD_METHOD)
+        self._email_password_user = DriverStatement(db, _EMAIL_PASSWORD_USER)
 
     async def create_email_password_user(
         self, *, user_id: str, tenant_id: str, email: str, password_hash: str, now: int
@@ -142,13 +172,24 @@ class SqlUserStore:
         return UserRecord(user_id=user_id, time_joined=now, login_methods=(method,))
 
     async def get(self, user_id: str) -> UserRecord | None:
-        rows = await self._user_with_methods.fetch_all(user_id=user_id)
-        if not rows:
+        return _user(await self._user_with_methods.fetch_all(user_id=user_id))
+
+    async def find_email_password_user(
+        self, tenant_id: str, email: str
+    ) -> tuple[UserRecord, LoginMethodRecord] | None:
+        user = _user(await self._email_password_user.fetch_all(tenant_id=tenant_id, email=email))
+        if user is None:
             return None
-        methods = _methods(row for row in rows if row.recipe_user_id is not None)
-        return UserRecord(
-            user_id=user_id, time_joined=rows[0].user_time_joined, login_methods=tuple(methods)
+        # The method the query found (both tables store an account's email alike).
+        found = (
+            method
+            for method in user.login_methods
+            if method.recipe_id == EP_RECIPE_ID
+            and method.email == email
+            and tenant_id in method.tenant_ids
         )
+        method = next(found, None)
+        return None if method is None else (user, method)
 
     async def find_email_password(self, tenant_id: str, email: str) -> LoginMethodRecord | None:
         rows = await self._email_password_method.fetch_all(tenant_id=tenant_id, email=email)

@@ -6,7 +6,8 @@ successful sign-in or sign-up creates a session in the mode ``st-auth-mode`` ask
 
 from __future__ import annotations
 
-from typing import Literal
+import asyncio
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -80,8 +81,12 @@ async def _authenticated(
 ) -> Response:
     """What a successful sign-up or sign-in does next: a new session, the audit record, the
     app's hooks, and the FDI answer with the user."""
-    verified = await rt.services.email_verification.verified_login_methods(user)
-    session_handle = await _start_session(request, rt, user, tenant_id, verified)
+    # Two independent reads, sent together: the database thread answers both at once.
+    verified, role_claims = await asyncio.gather(
+        rt.services.email_verification.verified_login_methods(user),
+        rt.services.roles.claims_payload(tenant_id, user.user_id, rt.clock.now_ms()),
+    )
+    session_handle = await _start_session(request, rt, user, tenant_id, verified, role_claims)
     audit(
         request,
         event_name,
@@ -102,6 +107,7 @@ async def _start_session(
     user: UserRecord,
     tenant_id: str,
     verified: dict[str, bool],
+    role_claims: dict[str, Any],
 ) -> str:
     """A new session for ``user`` (with the st-ev, role and the apps' extra claims), its
     tokens queued on the response in the mode the request asked for. ``verified`` is the
@@ -109,9 +115,7 @@ async def _start_session(
     recipe_user_id = user.login_methods[0].recipe_user_id
     payload = await extra_claims(rt.hooks, user, tenant_id)
     payload.update(rt.services.email_verification.claim_payload(verified[recipe_user_id]))
-    payload.update(
-        await rt.services.roles.claims_payload(tenant_id, user.user_id, rt.clock.now_ms())
-    )
+    payload.update(role_claims)
     issued = await rt.services.sessions.create(
         user.user_id,
         recipe_user_id=recipe_user_id,
