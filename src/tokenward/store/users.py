@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, true, tuple_, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -68,7 +80,9 @@ def _methods_query() -> Any:
 _EMAIL_PASSWORD_RECIPE_USERS = select(login_method_tenants.c.recipe_user_id).where(
     and_(
         login_method_tenants.c.tenant_id == bindparam("tenant_id"),
-        login_method_tenants.c.recipe_id == EP_RECIPE_ID,
+        # Written into the SQL, not bound: SQLite prepares a statement again on every run when
+        # a bound value decides whether a partial index (here the unique email one) applies.
+        login_method_tenants.c.recipe_id == literal_column(f"'{EP_RECIPE_ID}'"),
         login_method_tenants.c.email == bindparam("email"),
     )
 )
@@ -83,13 +97,13 @@ def _users_with_methods(which: Any) -> Any:
             users.c.time_joined.label("user_time_joined"),
             *_METHOD_COLUMNS,
         )
+        # Joined one after the other: SQLite materialises a parenthesised join (users LEFT
+        # JOIN (login_methods LEFT JOIN login_method_tenants)) whole, every login method of
+        # every user, on each call.
         .select_from(
-            users.outerjoin(
-                login_methods.outerjoin(
-                    login_method_tenants,
-                    login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
-                ),
-                login_methods.c.user_id == users.c.user_id,
+            users.outerjoin(login_methods, login_methods.c.user_id == users.c.user_id).outerjoin(
+                login_method_tenants,
+                login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
             )
         )
         .where(which)
