@@ -259,16 +259,7 @@ async def test_create_and_read_an_email_password_user(stores: Stores) -> None:
     assert method is not None and method.password_hash == "$argon2id$x"
     assert await stores.users.find_email_password("public", "b@example.com") is None
     assert await stores.users.get("missing") is None
-
-
-async def test_sign_in_reads_the_user_with_the_account_in_one_go(stores: Stores) -> None:
-    created = await stores.users.create_email_password_user(
-        user_id="u1",
-        tenant_id="public",
-        email="a@example.com",
-        password_hash="$argon2id$x",
-        now=NOW,
-    )
+    # What a sign-in reads: the account and its user, in one go.
     assert await stores.users.find_email_password_user("public", "a@example.com") == (
         created,
         created.login_methods[0],
