@@ -105,6 +105,13 @@ async def test_close_runs_what_is_queued_then_ends_the_thread(tmp_path: Path) ->
     assert await queued == 1
     assert len(statement_threads()) == before
     await thread.close()  # twice is harmless
+    with pytest.raises(sqlite3.ProgrammingError):  # and a later job fails at once
+        await thread.run(fetch_all("SELECT 1", ()))
+
+
+async def test_closing_twice_at_once_ends_both_waits(tmp_path: Path) -> None:
+    thread = await open_thread(tmp_path)
+    await asyncio.wait_for(asyncio.gather(thread.close(), thread.close()), timeout=10)
 
 
 async def test_a_database_that_cannot_open_fails_open_and_leaves_no_thread(

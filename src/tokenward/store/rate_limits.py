@@ -132,9 +132,11 @@ class SqlRateLimitStore:
         return _counter(row)
 
     async def hit_in_turn(self, hits: Sequence[tuple[str, Limit]], *, now: int) -> list[Counter]:
-        """One hit on each ``(key, limit)`` in order, as ``hit_window`` or ``hit_backoff``
-        would count it, up to the first refused; the counters of those hit (a refused one is
-        the last). One call to the database: no request of this instance comes in between."""
+        """One hit on each ``(key, limit)`` in order, up to the first refused; the counters of
+        those hit (a refused one is the last). A window counts as in ``hit_window``; a backoff
+        counts the attempt as a failure (until ``reset`` says otherwise) unless the delay of
+        the failures so far has not passed yet. One call to the database (on SQLite, one
+        transaction)."""
         writes = [
             self._window_hit.bind(**_window_values(key, limit, now, 1))
             if isinstance(limit, Window)
@@ -157,7 +159,8 @@ class SqlRateLimitStore:
             await self._reset(keys).write(**_key_values(keys))
 
     async def reset_and_refund(self, keys: Sequence[str], key: str, *, until: int) -> None:
-        """``reset(keys)`` and ``refund(key, until=until)`` in one call to the database."""
+        """``reset(keys)``, and take back one hit of ``key``'s window if it still ends at
+        ``until`` (a later window keeps its count), in one call to the database."""
         writes = [self._refund.bind(key=key, until=until)]
         if keys:
             writes.insert(0, self._reset(keys).bind(**_key_values(keys)))

@@ -32,6 +32,7 @@ class StatementThread:
         self._timeout_s = timeout_s
         self._pragmas = tuple(pragmas)
         self._jobs: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
+        self._closed: asyncio.Future[None] | None = None
         self._thread = threading.Thread(target=self._work, name="tokenward-sqlite", daemon=True)
         self._thread.start()
 
@@ -49,17 +50,19 @@ class StatementThread:
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """``job(connection)`` in the thread, after the jobs queued before it; its result or
         its exception. A cancelled caller stops waiting, not the job."""
+        if self._closed is not None:
+            raise _closed()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._jobs.put((future, job))
         return await future
 
     async def close(self) -> None:
-        """Close the connection once the queued jobs have run, and end the thread."""
-        if not self._thread.is_alive():
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._jobs.put((future, None))
-        await future
+        """Close the connection once the queued jobs have run, and end the thread. Later
+        jobs are refused; a second close waits for the first."""
+        if self._closed is None:
+            self._closed = asyncio.get_running_loop().create_future()
+            self._jobs.put((self._closed, None))
+        await asyncio.shield(self._closed)
         self._thread.join()
 
     def _connect(self) -> sqlite3.Connection:
@@ -77,7 +80,7 @@ class StatementThread:
         failure: BaseException | None = None
         try:
             connection = self._connect()
-        except Exception as exc:  # every job gets it, then the thread ends
+        except Exception as exc:  # every job gets it (open() then closes the thread)
             failure = exc
         stopping = False
         while not stopping:
