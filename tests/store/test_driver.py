@@ -161,3 +161,24 @@ async def test_sqlite_statements_skip_the_pool_and_see_every_commit(tmp_path: Pa
     for thread in started:
         thread.join(timeout=10)
     assert not any(thread.is_alive() for thread in started)
+
+
+@POSTGRESQL
+async def test_a_refresh_reads_and_writes_on_one_postgres_checkout(database_url: str) -> None:
+    """The optimistic read and its compare-and-swap write share one connection from the pool
+    (a checkout costs about as much CPU as a statement); a lost race still takes its own."""
+    stores = Stores.open(database_url)
+    record = session()
+    await stores.sessions.create(record)
+    checkouts: list[object] = []
+    event.listen(stores.db.engine.sync_engine, "checkout", lambda *args: checkouts.append(args))
+    try:
+        rotate = Rotate(H1, H2, NOW + 5)
+        assert await stores.sessions.decide_and_write(
+            record.session_handle, lambda _: ("rotated", rotate)
+        ) == ("rotated", True)
+        assert len(checkouts) == 1
+        got = await stores.sessions.get(record.session_handle)
+        assert got is not None and got.refresh_token_hash2 == H2
+    finally:
+        await stores.close()

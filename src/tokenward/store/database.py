@@ -243,6 +243,17 @@ class Database:
                 raise
             raise translated from exc
 
+    @asynccontextmanager
+    async def held_connection(self) -> AsyncIterator[Any]:
+        """For a few ``store.driver`` statements in a row: on PostgreSQL one pooled connection
+        for all of them (one checkout, each statement still its own transaction); on SQLite
+        None, so each goes to the statement reader or writer as usual."""
+        if self.dialect == "sqlite":
+            yield None
+            return
+        async with self.driver_connection(write=True) as conn:
+            yield conn
+
     async def ping(self) -> None:
         """Raise StoreUnavailable unless a trivial query succeeds."""
         async with self.read() as conn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy.sql import ClauseElement
@@ -61,37 +62,42 @@ class DriverStatement:
         """A row the driver returned, readable by column name."""
         return self._row(*values)
 
-    async def _rows(self, values: Mapping[str, Any], *, write: bool) -> list[Any]:
+    async def _rows(self, held: Any, values: Mapping[str, Any], *, write: bool) -> list[Any]:
         parameters = self._parameters(values)
-        async with self._db.driver_connection(write=write) as conn:
+        async with self._connection(held, write=write) as conn:
             if self._db.dialect == "postgresql":
                 rows = await conn.fetch(self.sql, *parameters)
             else:
                 rows = await conn.run(sqlite_statements.fetch_all(self.sql, parameters))
         return [self._row(*row) for row in rows]
 
-    async def fetch_all(self, **values: Any) -> list[Any]:
-        """The rows the statement selects (each its own transaction: one statement reads one
-        consistent state)."""
-        return await self._rows(values, write=False)
+    def _connection(self, held: Any, *, write: bool) -> AbstractAsyncContextManager[Any]:
+        if held is not None:
+            return nullcontext(held)
+        return self._db.driver_connection(write=write)
 
-    async def fetch_one(self, **values: Any) -> Any | None:
+    async def fetch_all(self, held: Any = None, /, **values: Any) -> list[Any]:
+        """The rows the statement selects (each its own transaction: one statement reads one
+        consistent state). ``held``: a connection from ``Database.held_connection``."""
+        return await self._rows(held, values, write=False)
+
+    async def fetch_one(self, held: Any = None, /, **values: Any) -> Any | None:
         """The first row the statement selects, or None."""
-        rows = await self.fetch_all(**values)
+        rows = await self.fetch_all(held, **values)
         return rows[0] if rows else None
 
     async def write_returning(self, **values: Any) -> Sequence[Any]:
         """Run a statement that writes and returns one row (``… RETURNING``), in a transaction
         of its own; that row."""
-        rows = await self._rows(values, write=True)
+        rows = await self._rows(None, values, write=True)
         if not rows:
             raise LookupError("the statement returned no row")
         return rows[0]  # type: ignore[no-any-return]
 
-    async def write(self, **values: Any) -> int:
+    async def write(self, held: Any = None, /, **values: Any) -> int:
         """Run the statement in a transaction of its own; the number of rows it changed."""
         parameters = self._parameters(values)
-        async with self._db.driver_connection(write=True) as conn:
+        async with self._connection(held, write=True) as conn:
             if self._db.dialect == "postgresql":
                 status: str = await conn.execute(self.sql, *parameters)
                 return int(status.rsplit(" ", 1)[-1])

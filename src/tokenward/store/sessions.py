@@ -92,26 +92,30 @@ class SqlSessionStore:
         # Optimistic first: read, decide, and write only if the row is still as read, each
         # statement on its own (see store.driver). A write that lost a race to another
         # request decides again on the locked row, so no caller ever sees the race.
-        row = await self._read.fetch_one(handle=session_handle)
-        stored = None if row is None else _record(row)
-        outcome, write = decide(stored)
-        if write is None or stored is None:
-            return outcome, False
-        if isinstance(write, Rotate):
-            if write.expected_hash2 != stored.refresh_token_hash2:
-                return outcome, False  # a decision conditioned on another row: cannot apply
-            changed = await self._rotate_if.write(
-                handle=session_handle,
-                expected_hash2=write.expected_hash2,
-                new_hash2=write.new_hash2,
-                new_expiry=write.expires_at,
-            )
-        else:
-            changed = await self._delete_if.write(
-                handle=session_handle, expected_hash2=stored.refresh_token_hash2
-            )
+        # On PostgreSQL the read and the write share one checkout from the pool.
+        async with self._db.held_connection() as held:
+            row = await self._read.fetch_one(held, handle=session_handle)
+            stored = None if row is None else _record(row)
+            outcome, write = decide(stored)
+            if write is None or stored is None:
+                return outcome, False
+            if isinstance(write, Rotate):
+                if write.expected_hash2 != stored.refresh_token_hash2:
+                    return outcome, False  # a decision on another row: cannot apply
+                changed = await self._rotate_if.write(
+                    held,
+                    handle=session_handle,
+                    expected_hash2=write.expected_hash2,
+                    new_hash2=write.new_hash2,
+                    new_expiry=write.expires_at,
+                )
+            else:
+                changed = await self._delete_if.write(
+                    held, handle=session_handle, expected_hash2=stored.refresh_token_hash2
+                )
         if changed:
             return outcome, True
+        # Outside the held connection: a request never holds two of the pool's connections.
         return await self._decide_and_write_locked(session_handle, decide)
 
     async def _decide_and_write_locked(
