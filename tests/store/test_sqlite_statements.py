@@ -106,7 +106,7 @@ async def test_close_runs_what_is_queued_then_ends_the_thread(tmp_path: Path) ->
     assert len(statement_threads()) == before
     await thread.close()  # twice is harmless
     with pytest.raises(sqlite3.ProgrammingError):  # and a later job fails at once
-        await thread.run(fetch_all("SELECT 1", ()))
+        await asyncio.wait_for(thread.run(fetch_all("SELECT 1", ())), timeout=10)
 
 
 async def test_closing_twice_at_once_ends_both_waits(tmp_path: Path) -> None:
