@@ -1,9 +1,16 @@
-"""Figure 2's floor: a bare Starlette endpoint doing only the work a refresh cannot avoid.
+"""The floors of figures 2 and 3: bare Starlette endpoints doing only the work a refresh, or a
+password sign-in, cannot avoid.
 
-One indexed lookup of the session row, one conditional update of its refresh-token hash (the
-rotation guard; in a transaction on SQLite, see SqliteRows), one RS256-signed access token,
-and the response headers tokenward sends in header mode. No framework layers, no sealing of
-the refresh token, no rate limiting, no audit. Run as
+Refresh: one indexed lookup of the session row, one conditional update of its refresh-token
+hash (the rotation guard; in a transaction on SQLite, see SqliteRows), one RS256-signed access
+token, and the response headers tokenward sends in header mode.
+
+Sign-in: one indexed lookup of the account's password hash (in tokenward's tables: the
+accounts are signed up through tokenward), one Argon2id verification in a pool of as many
+threads as CPUs, one session row inserted, one RS256-signed access token, the same headers.
+
+Neither has framework layers, sealing of the refresh token, rate limiting, audit records,
+claims beyond the standard ones, or email-verification and role reads. Run as
 
     python -m bench.floor_app   (DATABASE_URL, PORT, WORKERS in the environment)
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -22,10 +30,12 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import aiosqlite
+import argon2
 import asyncpg  # type: ignore[import-untyped]
 import uvicorn
 from cryptography.hazmat.primitives import hashes
@@ -42,6 +52,16 @@ UPDATE = (
     "UPDATE sessions SET refresh_token_hash2 = $1, expires_at = $2 "
     "WHERE session_handle = $3 AND refresh_token_hash2 = $4"
 )
+ACCOUNT = (
+    "SELECT m.user_id, m.password_hash FROM login_method_tenants AS t "
+    "JOIN login_methods AS m ON m.recipe_user_id = t.recipe_user_id "
+    "WHERE t.tenant_id = 'public' AND t.recipe_id = 'emailpassword' AND t.email = $1"
+)
+INSERT = (
+    "INSERT INTO sessions (session_handle, tenant_id, user_id, recipe_user_id, "
+    "refresh_token_hash2, session_data, jwt_payload, created_at, expires_at) "
+    "VALUES ($1, 'public', $2, $2, $3, '{}', '{}', $4, $5)"
+)
 VALIDITY_MS = 100 * 86_400_000
 EXPOSE = "front-token, st-access-token, st-refresh-token"
 
@@ -49,6 +69,16 @@ EXPOSE = "front-token, st-access-token, st-refresh-token"
 class Rows(Protocol):
     async def lookup(self, handle: str) -> tuple[str, str, int] | None: ...
     async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool: ...
+    async def account(self, email: str) -> tuple[str, str] | None: ...
+    async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None: ...
+
+
+def _qmarks(sql: str) -> str:
+    """asyncpg's numbered parameters as SQLite's ``?``, which take their values in order (the
+    insert's user id, used twice, is passed twice)."""
+    for number in range(5, 0, -1):
+        sql = sql.replace(f"${number}", "?")
+    return sql
 
 
 class SqliteRows:
@@ -61,21 +91,32 @@ class SqliteRows:
         self._writer = asyncio.Lock()
 
     async def lookup(self, handle: str) -> tuple[str, str, int] | None:
-        async with self._conn.execute(SELECT.replace("$1", "?"), (handle,)) as cursor:
+        async with self._conn.execute(_qmarks(SELECT), (handle,)) as cursor:
             row = await cursor.fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
     async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool:
-        sql = UPDATE.replace("$1", "?").replace("$2", "?").replace("$3", "?").replace("$4", "?")
+        return await self._write(_qmarks(UPDATE), (new, expires_at, handle, old)) == 1
+
+    async def account(self, email: str) -> tuple[str, str] | None:
+        async with self._conn.execute(_qmarks(ACCOUNT), (email,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else (row[0], row[1])
+
+    async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None:
+        parameters = (handle, user_id, user_id, hash2, now, now + VALIDITY_MS)
+        await self._write(_qmarks(INSERT), parameters)
+
+    async def _write(self, sql: str, parameters: tuple[object, ...]) -> int:
         async with self._writer:
             await self._begin_immediate()
             try:
-                cursor = await self._conn.execute(sql, (new, expires_at, handle, old))
+                cursor = await self._conn.execute(sql, parameters)
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
-        return cursor.rowcount == 1
+        return cursor.rowcount
 
     async def _begin_immediate(self) -> None:
         # SQLite can refuse at once, without its busy handler, while the other process
@@ -100,6 +141,13 @@ class PostgresRows:
     async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool:
         status = await self._pool.execute(UPDATE, new, expires_at, handle, old)
         return bool(status == "UPDATE 1")
+
+    async def account(self, email: str) -> tuple[str, str] | None:
+        row = await self._pool.fetchrow(ACCOUNT, email)
+        return None if row is None else (row[0], row[1])
+
+    async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None:
+        await self._pool.execute(INSERT, handle, user_id, hash2, now, now + VALIDITY_MS)
 
 
 @asynccontextmanager
@@ -135,16 +183,45 @@ def create_app() -> Starlette:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kid = f"s-{uuid.uuid4()}"
     header = _b64(_json({"kid": kid, "typ": "JWT", "version": "5", "alg": "RS256"}))
-    state: dict[str, Rows] = {}
+    hasher = argon2.PasswordHasher()
+    state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with open_rows(os.environ["DATABASE_URL"]) as rows:
-            state["rows"] = rows
-            yield
+        with ThreadPoolExecutor(os.cpu_count()) as pool:
+            async with open_rows(os.environ["DATABASE_URL"]) as rows:
+                state["rows"], state["pool"] = rows, pool
+                yield
+
+    def session_headers(
+        handle: str, user_id: str, token: str, parent: str | None, now: int
+    ) -> dict[str, str]:
+        expires_s = now // 1000 + 3600
+        claims: dict[str, Any] = {
+            "iat": now // 1000,
+            "exp": expires_s,
+            "sub": user_id,
+            "tId": "public",
+            "rsub": user_id,
+            "sessionHandle": handle,
+            "refreshTokenHash1": hashlib.sha256(token.encode()).hexdigest(),
+            "parentRefreshTokenHash1": (
+                None if parent is None else hashlib.sha256(parent.encode()).hexdigest()
+            ),
+            "antiCsrfToken": None,
+            "iss": "http://localhost/auth",
+        }
+        signing_input = f"{header}.{_b64(_json(claims))}"
+        signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return {
+            "st-access-token": f"{signing_input}.{_b64(signature)}",
+            "st-refresh-token": token,
+            "front-token": _b64(_json({"uid": user_id, "ate": expires_s * 1000, "up": claims})),
+            "access-control-expose-headers": EXPOSE,
+        }
 
     async def refresh(request: Request) -> Response:
-        rows = state["rows"]
+        rows: Rows = state["rows"]
         presented = request.headers.get("authorization", "")[7:]
         handle = presented.split(".", 1)[0]
         found = await rows.lookup(handle)
@@ -155,35 +232,43 @@ def create_app() -> Starlette:
         token = f"{handle}.{secrets.token_urlsafe(32)}"
         if not await rows.swap(handle, old, floor_hash2(token), now + VALIDITY_MS):
             return JSONResponse({"message": "unauthorised"}, status_code=401)
-        expires_s = now // 1000 + 3600
-        claims: dict[str, Any] = {
-            "iat": now // 1000,
-            "exp": expires_s,
-            "sub": found[1],
-            "tId": "public",
-            "rsub": found[1],
-            "sessionHandle": handle,
-            "refreshTokenHash1": hashlib.sha256(token.encode()).hexdigest(),
-            "parentRefreshTokenHash1": hashlib.sha256(presented.encode()).hexdigest(),
-            "antiCsrfToken": None,
-            "iss": "http://localhost/auth",
-        }
-        signing_input = f"{header}.{_b64(_json(claims))}"
-        signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        front = _b64(_json({"uid": found[1], "ate": expires_s * 1000, "up": claims}))
+        return JSONResponse({}, headers=session_headers(handle, found[1], token, presented, now))
+
+    async def sign_in(request: Request) -> Response:
+        rows: Rows = state["rows"]
+        form = json.loads(await request.body())
+        fields = {field["id"]: field["value"] for field in form["formFields"]}
+        found = await rows.account(fields["email"])
+        if found is None:
+            return JSONResponse({"status": "WRONG_CREDENTIALS_ERROR"})
+        user_id, stored = found
+        verify = functools.partial(_verified, hasher, stored, fields["password"])
+        if not await asyncio.get_running_loop().run_in_executor(state["pool"], verify):
+            return JSONResponse({"status": "WRONG_CREDENTIALS_ERROR"})
+        handle = str(uuid.uuid4())
+        token = f"{handle}.{secrets.token_urlsafe(32)}"
+        now = int(time.time() * 1000)
+        await rows.insert(handle, user_id, floor_hash2(token), now)
+        user = {"id": user_id, "emails": [fields["email"]], "timeJoined": now}
         return JSONResponse(
-            {},
-            headers={
-                "st-access-token": f"{signing_input}.{_b64(signature)}",
-                "st-refresh-token": token,
-                "front-token": front,
-                "access-control-expose-headers": EXPOSE,
-            },
+            {"status": "OK", "user": user},
+            headers=session_headers(handle, user_id, token, None, now),
         )
 
     return Starlette(
-        routes=[Route("/auth/session/refresh", refresh, methods=["POST"])], lifespan=lifespan
+        routes=[
+            Route("/auth/session/refresh", refresh, methods=["POST"]),
+            Route("/auth/signin", sign_in, methods=["POST"]),
+        ],
+        lifespan=lifespan,
     )
+
+
+def _verified(hasher: argon2.PasswordHasher, stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except argon2.exceptions.VerificationError:
+        return False
 
 
 if __name__ == "__main__":

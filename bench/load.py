@@ -50,6 +50,11 @@ class Result:
         return f"{self.per_second:,.0f}/s, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms"
 
 
+def better(best: Result | None, run: Result) -> Result:
+    """The faster of a best run so far (None: none yet) and a new one."""
+    return run if best is None or run.per_second > best.per_second else best
+
+
 class LoadFailed(RuntimeError):
     pass
 

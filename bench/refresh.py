@@ -9,17 +9,13 @@ from pathlib import Path
 
 from bench.common import Figure, progress
 from bench.databases import DATABASES, SessionSeeder, bench_database
-from bench.load import Load, Result
+from bench.load import Load, Result, better
 from bench.servers import floor_server, refresh_run, tokenward_server
 
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 ROUNDS = 2
 """tokenward and the floor endpoint take turns this many times, and the best run of each is
 compared: one 10 s run on a shared VM can land in a busy stretch (it moved a ratio by ±20%)."""
-
-
-def _better(best: Result | None, run: Result) -> Result:
-    return run if best is None or run.per_second > best.per_second else best
 
 
 async def measure(load: Load, sessions: int, workers: tuple[int, ...] = (1, 2)) -> list[Figure]:
@@ -39,11 +35,11 @@ async def measure(load: Load, sessions: int, workers: tuple[int, ...] = (1, 2)) 
                             run = await refresh_run(
                                 server, seeder.tokenward_sessions, load, sessions
                             )
-                        ours = _better(ours, run)
+                        ours = better(ours, run)
                         progress(f"  {run.describe()}; floor endpoint")
                         with floor_server(url, count, Path(logs)) as server:
                             run = await refresh_run(server, seeder.floor_sessions, load, sessions)
-                        floor = _better(floor, run)
+                        floor = better(floor, run)
                         progress(f"  {run.describe()}")
                     assert ours is not None and floor is not None
                     figures.append(
