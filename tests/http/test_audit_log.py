@@ -127,6 +127,26 @@ async def test_log_01_refresh_token_theft_is_a_warning(
     assert (theft["ip"], theft["user_agent"]) == ("203.0.113.66", "thief/0.1")
 
 
+async def test_log_01_at_warning_level_only_theft_is_recorded(
+    api: Api, events: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """`--log-level warning` leaves the attack warnings on (the INFO events are not built)."""
+    caplog.set_level(logging.WARNING, logger="tokenward.audit")
+    first = await api.create_session("user-8")
+    child = await api.client.post(
+        "/auth/session/refresh", headers={"authorization": f"Bearer {first.refresh_token}"}
+    )
+    assert child.status_code == 200
+    await api.client.post(
+        "/auth/session/refresh",
+        headers={"authorization": f"Bearer {child.headers['st-refresh-token']}"},
+    )
+    await api.client.post(
+        "/auth/session/refresh", headers={"authorization": f"Bearer {first.refresh_token}"}
+    )
+    assert [event["event"] for event in events] == ["session.theft_detected"]
+
+
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
     with SmtpSink() as sink:

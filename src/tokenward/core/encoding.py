@@ -68,13 +68,18 @@ def b64_decode(text: str) -> bytes:
 
 def json_dumps(obj: Any, *, sort_keys: bool = False, ascii_only: bool = False) -> str:
     """Compact JSON; refuses NaN/Infinity so we never emit what strict parsers reject."""
-    return json.dumps(
-        obj,
-        separators=(",", ":"),
-        sort_keys=sort_keys,
-        ensure_ascii=ascii_only,
-        allow_nan=False,
+    return _ENCODERS[sort_keys, ascii_only].encode(obj)
+
+
+# Built once, like the decoder below: json.dumps with any option set builds an encoder per
+# call, which costs a third of encoding a small object.
+_ENCODERS = {
+    (sort_keys, ascii_only): json.JSONEncoder(
+        separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ascii_only, allow_nan=False
     )
+    for sort_keys in (False, True)
+    for ascii_only in (False, True)
+}
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

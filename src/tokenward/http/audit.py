@@ -27,6 +27,9 @@ WARNING_EVENTS = frozenset({"session.theft_detected"})
 
 def audit(request: Request, event: str, **fields: Field) -> None:
     """Record ``event`` (e.g. ``sign_in.failure``) with ``fields`` and the request's origin."""
+    level = logging.WARNING if event in WARNING_EVENTS else logging.INFO
+    if not log.isEnabledFor(level):  # nothing would receive it: skip building it
+        return
     record: dict[str, Field] = {
         "event": event,
         "at": _now_utc(request),
@@ -35,7 +38,6 @@ def audit(request: Request, event: str, **fields: Field) -> None:
         "user_agent": request.headers.get("user-agent"),
     }
     text = " ".join(f"{key}={value!r}" for key, value in record.items() if value is not None)
-    level = logging.WARNING if event in WARNING_EVENTS else logging.INFO
     log.log(level, text, extra={"audit": record})
 
 

@@ -78,8 +78,8 @@ class TokenwardMiddleware:
 
 def runtime(request: Request) -> Runtime:
     """The runtime serving this request (set by TokenwardMiddleware)."""
-    try:
-        provider = cast(Callable[[], Runtime], request.scope[RUNTIME_KEY])
+    try:  # the type quoted: a subscripted Callable would be built on every call
+        provider = cast("Callable[[], Runtime]", request.scope[RUNTIME_KEY])
     except KeyError:
         raise RuntimeError(
             "tokenward is not installed on this app: call auth.install(app)"
@@ -90,7 +90,7 @@ def runtime(request: Request) -> Runtime:
 def guard(request: Request) -> Guard:
     """What session verification needs (set by TokenwardMiddleware, local or remote)."""
     try:
-        provider = cast(Callable[[], Guard], request.scope[GUARD_KEY])
+        provider = cast("Callable[[], Guard]", request.scope[GUARD_KEY])
     except KeyError:
         raise RuntimeError(
             "tokenward is not installed on this app: call auth.install(app)"
