@@ -82,12 +82,19 @@ def _qmarks(sql: str) -> str:
 
 
 class SqliteRows:
-    """One connection per process. The update runs in BEGIN IMMEDIATE, as tokenward's writes
-    do: in WAL mode a plain UPDATE can fail at once with SQLITE_BUSY_SNAPSHOT when another
-    process wrote since its snapshot. Writers of this process queue on a lock for it."""
+    """The refresh floor's statements go through aiosqlite, as a bare async app's would (one
+    connection per process). Its update runs in BEGIN IMMEDIATE, as tokenward's writes do: in
+    WAL mode a plain UPDATE can fail at once with SQLITE_BUSY_SNAPSHOT when another process
+    wrote since its snapshot. Writers of this process queue on a lock for it.
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    The sign-in floor's two statements run on a plain connection, on the event loop itself:
+    at a few dozen sign-ins a second that blocks the loop for a fraction of a millisecond
+    each time, and no way of running them costs less CPU (aiosqlite's hand-offs to its thread
+    cost more than the statements)."""
+
+    def __init__(self, conn: aiosqlite.Connection, inline: sqlite3.Connection) -> None:
         self._conn = conn
+        self._inline = inline
         self._writer = asyncio.Lock()
 
     async def lookup(self, handle: str) -> tuple[str, str, int] | None:
@@ -99,13 +106,12 @@ class SqliteRows:
         return await self._write(_qmarks(UPDATE), (new, expires_at, handle, old)) == 1
 
     async def account(self, email: str) -> tuple[str, str] | None:
-        async with self._conn.execute(_qmarks(ACCOUNT), (email,)) as cursor:
-            row = await cursor.fetchone()
+        row = self._inline.execute(_qmarks(ACCOUNT), (email,)).fetchone()
         return None if row is None else (row[0], row[1])
 
     async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None:
         parameters = (handle, user_id, user_id, hash2, now, now + VALIDITY_MS)
-        await self._write(_qmarks(INSERT), parameters)
+        self._inline.execute(_qmarks(INSERT), parameters)  # autocommit: its own transaction
 
     async def _write(self, sql: str, parameters: tuple[object, ...]) -> int:
         async with self._writer:
@@ -155,13 +161,16 @@ async def open_rows(url: str) -> AsyncIterator[Rows]:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=60)
+        inline = sqlite3.connect(path, isolation_level=None, timeout=60)
         # A long busy timeout: two worker processes can starve each other of SQLite's write
         # lock for seconds under this load; the floor waits (its p99 shows it) but never fails.
         for pragma in ("journal_mode=WAL", "busy_timeout=60000", "synchronous=NORMAL"):
             await conn.execute(f"PRAGMA {pragma}")
+            inline.execute(f"PRAGMA {pragma}")
         try:
-            yield SqliteRows(conn)
+            yield SqliteRows(conn, inline)
         finally:
+            inline.close()
             await conn.close()
         return
     pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
