@@ -27,6 +27,7 @@ run: setup
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: setup-dev
 	$(BIN)/mypy

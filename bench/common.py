@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokenward.config import Settings, load_settings
-from tokenward.store import Database, migrate
+from tokenward.shared.database import migrate
+from tokenward.shared.database.engine import Database
 
 
 @dataclass(frozen=True)

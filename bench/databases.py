@@ -21,13 +21,13 @@ from sqlalchemy import func, insert, select, text
 from tests.support.migrations import migrate_url
 from tests.support.postgres import PostgresServer
 
+from tokenward.app.services import REFRESH_KEY_SECRET, open_services
+from tokenward.app.stores import Stores
 from tokenward.config import load_settings
-from tokenward.core import refresh_token as rt
-from tokenward.core.encoding import b64url_decode, b64url_encode
-from tokenward.service.clock import SystemClock
-from tokenward.service.setup import REFRESH_KEY_SECRET, open_services
-from tokenward.store import Stores
-from tokenward.store.schema import sessions
+from tokenward.recipes.session.rules import refresh_token as rt
+from tokenward.shared.clock import SystemClock
+from tokenward.shared.database.schema import sessions
+from tokenward.shared.encoding import b64url_decode, b64url_encode
 
 DATABASES = ("sqlite", "postgresql")
 VALIDITY_MS = 100 * 86_400_000

@@ -26,8 +26,8 @@ from bench.common import Figure, median, percentile, progress, sqlite_settings
 from bench.databases import bench_database
 from bench.load import Load, Result, better, sign_in_load
 from bench.servers import floor_server, tokenward_server
-from tokenward.http.app import create_app
-from tokenward.http.session_guard import require_session
+from tokenward.app.server import create_app
+from tokenward.recipes.session.request_session import require_session
 
 PASSWORD = "a benchmark passphrase"
 

@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from bench.common import Figure, per_op_us, progress, sqlite_settings
-from tokenward.service.clock import SystemClock
-from tokenward.service.setup import open_services
-from tokenward.store import Stores
+from tokenward.app.services import open_services
+from tokenward.app.stores import Stores
+from tokenward.shared.clock import SystemClock
 
 ROUNDS = 100
 """Many short rounds rather than a few long ones: on a shared VM a long round rarely escapes

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rebuild ``src/tokenward/core/data/common-passwords.txt``, the password blocklist.
+"""Rebuild the password blocklist,
+``src/tokenward/recipes/emailpassword/data/common-passwords.txt``.
 
 The list is the start of zxcvbn's ``passwords`` frequency list (most common first; zxcvbn
 built it from Xato's corpus of leaked passwords), keeping only entries of at least
@@ -26,7 +27,10 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untype
 
 MIN_LENGTH = 8
 COUNT = 10_000
-OUTPUT = Path(__file__).resolve().parent.parent / "src/tokenward/core/data/common-passwords.txt"
+OUTPUT = (
+    Path(__file__).resolve().parent.parent
+    / "src/tokenward/recipes/emailpassword/data/common-passwords.txt"
+)
 
 LICENCE = """\
 MIT License

@@ -1,5 +1,6 @@
-"""Shared fixtures: a real PostgreSQL for the whole run, and a fresh migrated database per test on
-SQLite and on PostgreSQL."""
+"""Shared fixtures: a real PostgreSQL for the whole run, a fresh migrated database per test on
+SQLite and on PostgreSQL, and keys (RSA generation takes tens of milliseconds, so they are made
+once per run and never mutated)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from tests.support.migrations import migrate_url
 from tests.support.postgres import PostgresServer
-from tokenward.store import Stores
+from tokenward.app.stores import Stores
+from tokenward.recipes.jwt.rules import generate_rsa_private_key
+from tokenward.recipes.session.rules import refresh_token
 
 pytest_plugins = ("tests.support.log_scan",)  # LOG-02: the run fails on a secret in a log
 
@@ -103,3 +107,23 @@ async def stores(database_url: str) -> AsyncIterator[Stores]:
 
 def pytest_report_header() -> str:
     return f"tokenward tests: uid={os.geteuid()}"
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> RSAPrivateKey:
+    """Our signing key."""
+    return generate_rsa_private_key()
+
+
+@pytest.fixture(scope="session")
+def attacker_key() -> RSAPrivateKey:
+    """A valid RSA key that is not ours."""
+    return generate_rsa_private_key()
+
+
+@pytest.fixture(scope="session")
+def refresh_key() -> bytes:
+    return refresh_token.new_key()

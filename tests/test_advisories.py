@@ -3,7 +3,7 @@
 
 Each test is named after the requirement IDs it proves; SECURITY.md maps every Top-25 item to
 its tests, and tests/test_advisories_accounts.py has the session, password, account and input
-items. tests/core and tests/service prove the same rules unit by unit; these prove them at the
+items. tests/recipes and tests/shared prove the same rules unit by unit; these prove them at the
 protected route ``/test/session`` and the FDI endpoints, where a 500 or a missed check would show.
 """
 
@@ -37,9 +37,9 @@ from tests.support.forge import (
     segment,
     unsigned,
 )
-from tokenward.core.signing_keys import generate_rsa_private_key, public_jwk, public_key_from_jwk
-from tokenward.store.driver import DriverStatement
-from tokenward.store.errors import StoreUnavailable
+from tokenward.recipes.jwt.rules import generate_rsa_private_key, public_jwk, public_key_from_jwk
+from tokenward.shared.database.direct_statements import DriverStatement
+from tokenward.shared.database.errors import StoreUnavailable
 
 
 @pytest.fixture

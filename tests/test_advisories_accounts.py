@@ -28,7 +28,7 @@ from tests.support.attacks import (
 )
 from tests.support.forge import parts
 from tests.support.smtp import SmtpSink, first_url, smtp_settings, token_from
-from tokenward.service.session_types import IssuedTokens
+from tokenward.recipes.session.service.types import IssuedTokens
 
 
 @pytest.fixture

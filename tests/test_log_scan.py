@@ -9,10 +9,11 @@ import argon2
 import bcrypt
 
 from tests.support.log_scan import Scanner, console_emails_removed, suite_passwords
-from tokenward.core import jwt, refresh_token
-from tokenward.core.refresh_token import RefreshTokenPayload
-from tokenward.core.signing_keys import generate_rsa_private_key
-from tokenward.service.tokens import new_link_token
+from tokenward.recipes.jwt.rules import generate_rsa_private_key
+from tokenward.recipes.session.rules import refresh_token
+from tokenward.recipes.session.rules.refresh_token import RefreshTokenPayload
+from tokenward.shared import jwt
+from tokenward.shared.email_links.tokens import new_link_token
 
 PLANTED_PASSWORD = "planted passphrase 42"
 scanner = Scanner([PLANTED_PASSWORD])

@@ -30,19 +30,15 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from tokenward.core import cookie_policy
-from tokenward.core.cookie_policy import AntiCsrfMode
+from tokenward.recipes.session.rules import cookie_policy
+from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
+from tokenward.shared.email_delivery import EmailBackend
 
 ENV_PREFIX = "TOKENWARD_"
 
 
 class ConfigError(Exception):
     """Invalid configuration: one line naming the key and the rule it breaks."""
-
-
-class EmailBackend(StrEnum):
-    CONSOLE = "console"
-    SMTP = "smtp"
 
 
 def _origin(value: str) -> str:

@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from tests.support.cli import clean_env, tokenward
-from tokenward.store import Stores
-from tokenward.store.ports import SessionRecord
+from tokenward.app.stores import Stores
+from tokenward.recipes.session.port import SessionRecord
 
 
 async def add_expired_session(database_url: str) -> None:

@@ -16,14 +16,14 @@ from fastapi import Depends, FastAPI
 from tests.support.cli import clean_env
 from tests.support.server import ServeProcess
 from tokenward import Session, load_settings
-from tokenward.core import front_token
-from tokenward.core.encoding import b64url_decode
-from tokenward.core.signing_keys import dynamic_kid, generate_rsa_private_key, private_key_to_pem
-from tokenward.http.app import create_app
+from tokenward.app.server import create_app
+from tokenward.app.stores import Stores
 from tokenward.integrations.fastapi import verify_session
 from tokenward.integrations.remote import RemoteAuth
-from tokenward.store import Stores
-from tokenward.store.ports import SigningKeyRecord
+from tokenward.recipes.jwt.port import SigningKeyRecord
+from tokenward.recipes.jwt.rules import dynamic_kid, generate_rsa_private_key, private_key_to_pem
+from tokenward.recipes.session.rules import front_token
+from tokenward.shared.encoding import b64url_decode
 
 API_KEY = "remote-mode-test-key-0123456789"
 EP = {"rid": "emailpassword"}

@@ -13,11 +13,11 @@ from tests.conftest import fresh_postgres_database
 from tests.support.cli import clean_env, tokenward
 from tests.support.postgres import PostgresServer
 from tests.support.server import ServeProcess
+from tokenward.app.services import open_services
+from tokenward.app.stores import Stores
 from tokenward.config import load_settings
-from tokenward.service.clock import SystemClock
-from tokenward.service.session_types import IssuedTokens
-from tokenward.service.setup import open_services
-from tokenward.store import Stores
+from tokenward.recipes.session.service.types import IssuedTokens
+from tokenward.shared.clock import SystemClock
 
 REFRESH = "/auth/session/refresh"
 SIGNOUT = "/auth/signout"

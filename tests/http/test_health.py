@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from tokenward.app.server import create_app
 from tokenward.config import load_settings
-from tokenward.http.app import create_app
 
 
 async def test_hello_answers_while_the_database_is_usable(database_url: str) -> None:

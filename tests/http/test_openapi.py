@@ -11,9 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.support.api import running_api
+from tokenward.app.routes import routes
 from tokenward.config import Settings, load_settings
 from tokenward.http.openapi import UndocumentedRoute, document
-from tokenward.http.routes import routes
 from tokenward.http.ui import ui_routes
 
 SQLITE = "sqlite:////nonexistent/unused.db"

@@ -15,8 +15,10 @@ def blocks(markdown: str) -> list[str]:
 
 def test_fastapi_snippets_are_from_the_example() -> None:
     example = (ROOT / "examples" / "fastapi_app.py").read_text()
-    docs = (ROOT / "docs" / "integrations.md").read_text()
-    for block in blocks(docs)[:2]:
+    fastapi = blocks((ROOT / "docs" / "integrations.md").read_text())[:2]
+    assert len(fastapi) == 2, "docs/integrations.md lost its two FastAPI blocks"
+    for block in fastapi:
+        assert block.strip(), "an empty block checks nothing"
         for line in block.strip().splitlines():
             assert line in example, (
                 f"docs/integrations.md shows code the example does not have: {line!r}"
@@ -24,5 +26,11 @@ def test_fastapi_snippets_are_from_the_example() -> None:
 
 
 def test_every_block_compiles() -> None:
-    for block in blocks((ROOT / "docs" / "integrations.md").read_text()):
+    found = blocks((ROOT / "docs" / "integrations.md").read_text())
+    assert found, "docs/integrations.md has no Python block to check"
+    for block in found:
         compile(block, "docs/integrations.md", "exec")
+
+
+def test_a_page_without_python_blocks_fails_the_check() -> None:
+    assert blocks("# A page\n\n```\ntokenward serve\n```\n") == []

@@ -18,10 +18,10 @@ from starlette.routing import Route
 from tests.support.api import FAST_HASHING
 from tests.support.clock import FakeClock
 from tokenward import Auth, AuthEvent, Hooks, Session, SignUpField, TheftEvent, load_settings
-from tokenward.core import front_token
 from tokenward.integrations.fastapi import verify_optional_session, verify_session
 from tokenward.integrations.starlette import requires_session
-from tokenward.store.ports import UserRecord
+from tokenward.recipes.session.rules import front_token
+from tokenward.recipes.users.port import UserRecord
 
 EP = {"rid": "emailpassword"}
 PASSWORD = "a sturdy passphrase"

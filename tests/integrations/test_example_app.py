@@ -16,8 +16,8 @@ import pytest
 
 from tests.support.cli import clean_env
 from tests.support.server import ServeProcess
+from tokenward.app.stores import Stores
 from tokenward.client import SessionAuth, SessionExpired
-from tokenward.store import Stores
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "an example passphrase"

@@ -8,16 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from tokenward.store import Stores
-from tokenward.store.ports import (
-    EmailAlreadyExists,
-    OneTimeTokenRecord,
-    Rotate,
-    SessionRecord,
-    SessionWrite,
-    SigningKeyRecord,
-    UnknownTenant,
-)
+from tokenward.app.stores import Stores
+from tokenward.recipes.jwt.port import SigningKeyRecord
+from tokenward.recipes.session.port import Rotate, SessionRecord, SessionWrite
+from tokenward.recipes.users.port import EmailAlreadyExists, UnknownTenant
+from tokenward.shared.email_links.port import OneTimeTokenRecord
 
 NOW = 1_700_000_000_000
 H1, H2, H3 = "a" * 64, "b" * 64, "c" * 64

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tokenward.core.rate_limit import Backoff, Counter, Window
-from tokenward.store import Stores
-from tokenward.store.ports import RateLimitStore
+from tokenward.app.stores import Stores
+from tokenward.shared.rate_limits.port import RateLimitStore
+from tokenward.shared.rate_limits.rules import Backoff, Counter, Window
 
 NOW = 1_700_000_000_000
 WINDOW = Window("test.window", budget=3, window_ms=60_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tokenward.store import Stores
+from tokenward.app.stores import Stores
 
 NOW = 1_700_000_000_000
 

@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tests.support.clock import FakeClock
+from tokenward.app.runtime import Runtime
+from tokenward.app.server import create_app
 from tokenward.config import load_settings
-from tokenward.core import front_token
-from tokenward.core.claims import ClaimValidator
-from tokenward.http.app import create_app
-from tokenward.http.session_guard import SessionOptions, require_session
-from tokenward.http.state import Runtime
-from tokenward.service.session_types import IssuedTokens
+from tokenward.recipes.session.request_session import SessionOptions, require_session
+from tokenward.recipes.session.rules import front_token
+from tokenward.recipes.session.service.types import IssuedTokens
+from tokenward.shared.claims import ClaimValidator
 
 API = "http://localhost:3567"
 

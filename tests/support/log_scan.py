@@ -6,7 +6,8 @@ ours is seen whatever level it has (third-party loggers keep their levels). At s
 scans those records and the log files of every `tokenward serve` process the tests started
 (``ServeProcess`` registers them with ``track_serve_log``) for:
 
-* JWTs (access tokens) and sealed refresh tokens (``v1.<base64url>``, core/refresh_token.py);
+* JWTs (access tokens) and sealed refresh tokens (``v1.<base64url>``,
+  recipes/session/rules/refresh_token.py);
 * anti-CSRF tokens next to their name (they are bare UUIDs otherwise, like session handles);
 * password hashes (Argon2, bcrypt);
 * email-link tokens (reset / verification: ``secrets.token_urlsafe(32)``, 43 characters);

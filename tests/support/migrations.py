@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tokenward.store import Database, migrate
+from tokenward.shared.database import migrate
+from tokenward.shared.database.engine import Database
 
 
 async def migrate_url(url: str) -> None:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.support.postgres import free_port
-from tokenward.store import Database
+from tokenward.shared.database.engine import Database
 
 
 @asynccontextmanager
@@ -36,7 +36,7 @@ async def database_unreachable(db: Database, tmp_path: Path) -> AsyncIterator[No
 
 def join_sqlite_workers() -> None:
     """Wait for aiosqlite's connection threads of the unreachable database to end (see
-    tests/store/test_database.py)."""
+    tests/shared/database/test_engine.py)."""
     for thread in threading.enumerate():
         if "_connection_worker_thread" in thread.name:
             thread.join(timeout=10)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tokenward.core import refresh_token
-from tokenward.service.clock import Clock
-from tokenward.service.session_types import SessionPolicy
-from tokenward.service.sessions import SessionService
-from tokenward.service.signing_keys import KeyRing
-from tokenward.store import Stores
+from tokenward.app.stores import Stores
+from tokenward.recipes.jwt.service import KeyRing
+from tokenward.recipes.session.rules import refresh_token
+from tokenward.recipes.session.rules.policy import SessionPolicy
+from tokenward.recipes.session.service.sessions import SessionService
+from tokenward.shared.clock import Clock
 
 ACCESS_MS = 3_600_000
 REFRESH_MS = 100 * 24 * ACCESS_MS

@@ -10,9 +10,9 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from tokenward.app.stores import Stores
 from tokenward.config import ConfigError, Settings, load_settings
-from tokenward.store import Stores
-from tokenward.store.errors import StoreError
+from tokenward.shared.database.errors import StoreError
 
 T = TypeVar("T")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from tokenward.app.services import key_ring
+from tokenward.app.stores import Stores
 from tokenward.cli.common import ConfigOption, DatabaseOption, settings, with_stores
-from tokenward.service.clock import SystemClock
-from tokenward.service.setup import key_ring
-from tokenward.store import Stores
+from tokenward.shared.clock import SystemClock
 
 app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
 

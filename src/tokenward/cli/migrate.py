@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
+from tokenward.app.stores import Stores
 from tokenward.cli.common import ConfigOption, DatabaseOption, fail, settings, with_stores
 from tokenward.config import redact_url
-from tokenward.store import Stores, migrate
+from tokenward.shared.database import migrate
 
 
 def command(

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from tokenward.app.server import RESOLVED_SETTINGS_ENV, create_app
+from tokenward.app.stores import Stores
 from tokenward.cli.common import ConfigOption, DatabaseOption, fail, settings, with_stores
 from tokenward.cli.logging_config import log_config
 from tokenward.config import settings_to_json
-from tokenward.http.app import RESOLVED_SETTINGS_ENV, create_app
-from tokenward.store import Stores, migrate
-from tokenward.store.errors import SchemaOutOfDate
+from tokenward.shared.database import migrate
+from tokenward.shared.database.errors import SchemaOutOfDate
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
@@ -50,7 +51,7 @@ def command(
         return
     os.environ[RESOLVED_SETTINGS_ENV] = settings_to_json(resolved)
     uvicorn.run(
-        "tokenward.http.app:app_from_environment",
+        "tokenward.app.server:app_from_environment",
         factory=True,
         workers=resolved.workers,
         **common,  # type: ignore[arg-type]

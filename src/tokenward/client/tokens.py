@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tokenward.core import front_token
+from tokenward.recipes.session.rules import front_token
 
 ACCESS_HEADER = "st-access-token"
 REFRESH_HEADER = "st-refresh-token"

@@ -11,17 +11,20 @@ response class it returns.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tokenward.http.session_access import SessionAccess
+
+if TYPE_CHECKING:  # the runtime (stores, services) exists only where tokenward serves routes
+    from tokenward.app.runtime import Runtime
 from tokenward.http.client_ip import client_ip
-from tokenward.http.state import Guard, Runtime
 
 RUNTIME_KEY = "tokenward.runtime"
-GUARD_KEY = "tokenward.guard"
+SESSION_ACCESS_KEY = "tokenward.session_access"
 WRITES_KEY = "tokenward.token_writes"
 
 HeaderWrite = Callable[[MutableHeaders], None]
@@ -49,13 +52,13 @@ class TokenwardMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        guard: Callable[[], Guard],
+        session_access: Callable[[], SessionAccess],
         runtime: Callable[[], Runtime] | None = None,
     ) -> None:
-        """``guard`` serves session verification; ``runtime`` (local mode only) serves the
+        """``session_access`` serves session verification; ``runtime`` (local mode only) serves the
         frontend API routes."""
         self.app = app
-        self._guard = guard
+        self._session_access = session_access
         self._runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -63,7 +66,7 @@ class TokenwardMiddleware:
             await self.app(scope, receive, send)
             return
         writes = TokenWrites()
-        scope[GUARD_KEY] = self._guard
+        scope[SESSION_ACCESS_KEY] = self._session_access
         if self._runtime is not None:
             scope[RUNTIME_KEY] = self._runtime
         scope[WRITES_KEY] = writes
@@ -87,10 +90,10 @@ def runtime(request: Request) -> Runtime:
     return provider()
 
 
-def guard(request: Request) -> Guard:
+def session_access(request: Request) -> SessionAccess:
     """What session verification needs (set by TokenwardMiddleware, local or remote)."""
     try:
-        provider = cast("Callable[[], Guard]", request.scope[GUARD_KEY])
+        provider = cast("Callable[[], SessionAccess]", request.scope[SESSION_ACCESS_KEY])
     except KeyError:
         raise RuntimeError(
             "tokenward is not installed on this app: call auth.install(app)"

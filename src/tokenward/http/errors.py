@@ -8,21 +8,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
-from tokenward.core.errors import ProtectedClaimError
+from tokenward.hooks import TheftEvent
 from tokenward.http.audit import address, audit
-from tokenward.http.context import guard, token_writes
+from tokenward.http.context import session_access, token_writes
 from tokenward.http.requests import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from tokenward.service.errors import (
+from tokenward.recipes.session.errors import (
     InvalidClaims,
     SessionBusy,
     TokenTheftDetected,
     TryRefreshToken,
     Unauthorised,
 )
-from tokenward.service.hooks import TheftEvent
-from tokenward.service.password_hashing import HashingBusy
-from tokenward.store.errors import InvalidInput, StoreUnavailable
-from tokenward.store.ports import UnknownTenant
+from tokenward.recipes.users.port import UnknownTenant
+from tokenward.shared.database.errors import InvalidInput, StoreUnavailable
+from tokenward.shared.password_hashing import HashingBusy
+from tokenward.shared.token_errors import ProtectedClaimError
 
 log = logging.getLogger("tokenward.http")
 
@@ -50,18 +50,18 @@ async def session_busy(request: Request, exc: Exception) -> Response:
 
 
 async def try_refresh_token(request: Request, exc: Exception) -> Response:
-    status = guard(request).settings.session_expired_status_code
+    status = session_access(request).settings.session_expired_status_code
     return JSONResponse({"message": "try refresh token"}, status_code=status)
 
 
 async def unauthorised(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorised) and exc.clear_tokens:
-        token_writes(request).replace_all(guard(request).transport.clear)
+        token_writes(request).replace_all(session_access(request).transport.clear)
     return JSONResponse({"message": "unauthorised"}, status_code=401)
 
 
 async def token_theft(request: Request, exc: Exception) -> Response:
-    rt = guard(request)
+    rt = session_access(request)
     if isinstance(exc, TokenTheftDetected):
         audit(
             request,
@@ -85,7 +85,7 @@ async def invalid_claims(request: Request, exc: Exception) -> Response:
     errors = exc.errors if isinstance(exc, InvalidClaims) else []
     return JSONResponse(
         {"message": "invalid claim", "claimValidationErrors": errors},
-        status_code=guard(request).settings.invalid_claim_status_code,
+        status_code=session_access(request).settings.invalid_claim_status_code,
     )
 
 

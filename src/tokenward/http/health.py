@@ -7,7 +7,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from tokenward.http.context import runtime
 from tokenward.http.errors import RETRY_AFTER_SECONDS
-from tokenward.store.errors import StoreUnavailable
+from tokenward.shared.database.errors import StoreUnavailable
 
 
 async def hello(request: Request) -> Response:

@@ -1,15 +1,13 @@
-"""The OpenAPI 3.1 document of the frontend API, generated from the route table and the body
-models in ``http.fdi.schemas``, served at ``{api_base_path}/openapi.json``.
+"""The OpenAPI 3.1 document of the frontend API, generated from the route table and the body models
+in ``http.schemas``, served at ``{api_base_path}/openapi.json``.
 
-Every route of the table must have an entry in ``OPERATIONS`` (keyed by method and path below the
-API base path, without the tenant segment): ``document`` refuses a route it cannot describe, so
-the document cannot drift from the routes. Routes created with ``include_in_schema=False`` (web
-pages) are left out.
-"""
+Every route of the table is an ``ApiRoute`` carrying the operation its recipe's record declares:
+``document`` refuses a route it cannot describe, so the document cannot drift from the routes.
+Routes created with ``include_in_schema=False`` (web pages) are left out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,10 +19,9 @@ from starlette.routing import BaseRoute, Route
 
 from tokenward.__about__ import __version__
 from tokenward.config import Settings
-from tokenward.http.context import runtime
-from tokenward.http.fdi import schemas as s
-from tokenward.http.fdi.email_password import CREDENTIALS
+from tokenward.http import schemas as s
 from tokenward.http.fetch_metadata import SAFE_METHODS
+from tokenward.http.requests import Endpoint
 from tokenward.http.tenants import TENANT_ID_PATTERN
 from tokenward.http.transport import (
     ACCESS_COOKIE,
@@ -38,7 +35,6 @@ from tokenward.http.transport import (
 )
 
 OPENAPI_PATH = "/openapi.json"
-TENANT_SEGMENT = "/{tenant_id}"
 Session = Literal["access", "refresh"]
 
 
@@ -62,73 +58,38 @@ class Operation:
     deprecated: bool = False
 
 
-EP, EV = "emailpassword", "emailverification"
-EMAIL_PASSWORD, EMAIL_VERIFICATION = "EmailPassword Recipe", "EmailVerification Recipe"
-SESSION, KEYS, SERVER = "Session Recipe", "JWT Recipe", "Server"
-
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("GET", "/hello"): Operation(
-        "hello", "Liveness: 200 when the server and its database are usable", SERVER, None,
-        frontend=False,
-    ),
-    ("GET", "/.well-known/jwks.json"): Operation(
-        "getJWKSWellKnown", "Public keys of live access tokens", KEYS, s.Jwks, frontend=False
-    ),
-    ("GET", "/jwt/jwks.json"): Operation(
-        "getJWKS", "Public keys of live access tokens", KEYS, s.Jwks, frontend=False
-    ),
-    ("GET", OPENAPI_PATH): Operation(
-        "getOpenAPI", "This document", SERVER, s.OpenApiDocument, frontend=False, database=False
-    ),
-    ("POST", "/session/refresh"): Operation(
-        "refresh", "Exchange the refresh token for new tokens", SESSION, s.Refreshed,
-        rid="session", session="refresh", issues_tokens=True,
-    ),
-    ("POST", "/signout"): Operation(
-        "signout", "Sign out: revoke the session and clear its tokens", SESSION, s.StatusOK,
-        rid="session", session="access",
-    ),
-    ("POST", "/user/email/verify/token"): Operation(
-        "verifyEmailToken", "Send an email-verification link to the session's user",
-        EMAIL_VERIFICATION, s.VerificationEmailResponse, rid=EV, session="access",
-    ),
-    ("GET", "/user/email/verify"): Operation(
-        "getVerifyEmail", "Is the session's email verified (updates the st-ev claim)",
-        EMAIL_VERIFICATION, s.IsVerified, rid=EV, session="access",
-    ),
-    ("POST", "/user/email/verify"): Operation(
-        "verifyEmail", "Verify an email address with the token from the link",
-        EMAIL_VERIFICATION, s.VerifyEmailResponse, body=s.VerifyEmailRequest, rid=EV,
-    ),
-    ("POST", "/signup"): Operation(
-        "signUp", "Sign up with email and password", EMAIL_PASSWORD, s.SignUpResponse,
-        body=s.SignUpRequest, rid=EP, issues_tokens=True,
-    ),
-    ("POST", "/signin"): Operation(
-        "signIn", "Sign in with email and password", EMAIL_PASSWORD, s.SignInResponse,
-        body=s.SignInRequest, rid=EP, issues_tokens=True,
-    ),
-    ("GET", "/emailpassword/email/exists"): Operation(
-        "emailExists", "Is the email taken by an email/password user", EMAIL_PASSWORD,
-        s.EmailExists, rid=EP, email_query=True,
-    ),
-    ("GET", "/signup/email/exists"): Operation(
-        "emailExistsDepr", "Is the email taken (older SDKs)", EMAIL_PASSWORD, s.EmailExists,
-        rid=EP, email_query=True, deprecated=True,
-    ),
-    ("POST", "/user/password/reset/token"): Operation(
-        "passwordResetToken", "Email a password-reset link", EMAIL_PASSWORD,
-        s.PasswordResetTokenResponse, body=s.PasswordResetTokenRequest, rid=EP,
-    ),
-    ("POST", "/user/password/reset"): Operation(
-        "passwordReset", "Set a new password with the token from the link", EMAIL_PASSWORD,
-        s.PasswordResetResponse, body=s.PasswordResetRequest, rid=EP,
-    ),
-}  # fmt: skip
-
-
 class UndocumentedRoute(Exception):
-    """A route of the table has no entry in OPERATIONS."""
+    """A route of the table carries no operation (it is not an ``ApiRoute``)."""
+
+
+class ApiRoute(Route):
+    """A route of the API that carries its OpenAPI operation (recipes declare them in their
+    records; ``tokenward.app.routes`` makes these)."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Endpoint,
+        *,
+        method: str,
+        operation: Operation,
+        tenant_segment: bool,
+    ) -> None:
+        super().__init__(path, endpoint, methods=[method])
+        self.operation = operation
+        self.tenant_segment = tenant_segment
+
+
+HELLO = Operation(
+    "hello",
+    "Liveness: 200 when the server and its database are usable",
+    "Server",
+    None,
+    frontend=False,
+)
+OPENAPI = Operation(
+    "getOpenAPI", "This document", "Server", s.OpenApiDocument, frontend=False, database=False
+)  # fmt: skip
 
 
 def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -159,17 +120,21 @@ SECURITY: dict[Session, list[dict[str, list[str]]]] = {
 }
 
 
-def openapi_route(settings: Settings, api: Sequence[BaseRoute]) -> Route:
-    """GET {api_base_path}/openapi.json, describing ``api`` and itself (built on first use)."""
+def openapi_route(
+    settings: Settings, api: Sequence[BaseRoute], sign_up_fields: Callable[[Request], Sequence[str]]
+) -> Route:
+    """GET {api_base_path}/openapi.json, describing ``api`` and itself (built on first use);
+    ``sign_up_fields`` names the app's own sign-up form fields."""
     built: dict[str, Any] = {}
 
     async def openapi_json(request: Request) -> Response:
         if not built:
-            extra = [field.id for field in runtime(request).hooks.sign_up_fields]
+            extra = sign_up_fields(request)
             built.update(document([*api, route], settings, sign_up_fields=extra))
         return JSONResponse(built)
 
-    route = Route(settings.api_base_path.rstrip("/") + OPENAPI_PATH, openapi_json, methods=["GET"])
+    path = settings.api_base_path.rstrip("/") + OPENAPI_PATH
+    route = ApiRoute(path, openapi_json, method="GET", operation=OPENAPI, tenant_segment=False)
     return route
 
 
@@ -178,23 +143,17 @@ def document(
 ) -> dict[str, Any]:
     """The document of ``routes``; sign-up accepts ``sign_up_fields`` (the app's own form
     fields, ``Hooks.sign_up_fields``) besides the credentials."""
-    base = settings.api_base_path.rstrip("/")
     described: list[tuple[str, str, Operation, bool]] = []
     for route in routes:
         if not isinstance(route, Route) or not route.include_in_schema:
             continue
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            relative = (
-                route.path.removeprefix(base) if route.path.startswith(base + "/") else route.path
-            )
-            tenanted = relative.startswith(TENANT_SEGMENT + "/")
-            operation = OPERATIONS.get((method, relative.removeprefix(TENANT_SEGMENT)))
-            if operation is None:
-                raise UndocumentedRoute(f"{method} {route.path}: add it to http.openapi.OPERATIONS")
-            described.append((route.path, method, operation, tenanted))
+            if not isinstance(route, ApiRoute):
+                raise UndocumentedRoute(f"{method} {route.path}: declare it in a recipe's record")
+            described.append((route.path, method, route.operation, route.tenant_segment))
     schemas = _component_schemas(op for _, _, op, _ in described)
     if "FormField" in schemas:
-        schemas["FormField"]["properties"]["id"]["enum"] = [*CREDENTIALS, *sign_up_fields]
+        schemas["FormField"]["properties"]["id"]["enum"] = [*s.CREDENTIALS, *sign_up_fields]
     paths: dict[str, dict[str, Any]] = {}
     for path, method, operation, tenanted in described:
         paths.setdefault(path, {})[method.lower()] = _operation(

@@ -1,38 +1,58 @@
 """Rate limits around the frontend API's endpoints (docs/rate-limits.md).
 
-``routes.py`` wraps each limited endpoint: the wrapper finds the client address (through
-trusted proxies only) and the identifier the limit is about (the email in the form or the
-query, or the signed-in user), counts the hit, and either calls the endpoint or answers 429
-with ``Retry-After``. The answer depends on the counters only, never on whether an account
-exists. Every refusal writes a ``rate_limited`` audit record.
-"""
+Each recipe's record names the ``Limit`` of its limited endpoints, and the app wraps them: the
+wrapper finds the client address (through trusted proxies only) and the identifier the limit is
+about (the email in the form or the query, or the signed-in user), counts the hit, and either calls
+the endpoint or answers 429 with ``Retry-After``. The answer depends on the counters only, never on
+whether an account exists. Every refusal writes a ``rate_limited`` audit record."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message
 
-from tokenward.core.emails import normalise_email
-from tokenward.core.encoding import json_loads_object
-from tokenward.core.rate_limit import Policy, Window
 from tokenward.http.audit import audit
 from tokenward.http.context import client_address, runtime
-from tokenward.http.requests import read_body
-from tokenward.http.session_guard import SessionOptions, require_session
+from tokenward.http.requests import Endpoint, read_body
 from tokenward.http.tenants import tenant_of
-from tokenward.service.rate_limits import RateLimited
+from tokenward.recipes.session.request_session import SessionOptions, require_session
+from tokenward.shared.emails import normalise_email
+from tokenward.shared.encoding import json_loads_object
+from tokenward.shared.rate_limits.limiter import RateLimited
+from tokenward.shared.rate_limits.rules import Policy, Window
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 Subject = tuple[str, ...] | None
 """What a per-identifier limit counts (tenant and email, or a user id); None: nothing to key on."""
 Identify = Callable[[Request], Awaitable[tuple[Request, Subject]]]
 """Finds the subject; returns the request to hand on (its body replayed if it was read)."""
 Limits = Callable[[Policy], tuple[Window, Window | None]]
 """The limit per client address and the one per subject."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """An endpoint's budgets: ``windows`` per client address and, when ``identify`` finds a
+    subject, per subject. ``sign_in`` instead applies the failure budgets and delays of
+    sign-in (``sign_in_limited``)."""
+
+    windows: Limits | None = None
+    identify: Identify | None = None
+    sign_in: bool = False
+
+    def wrap(self, endpoint: Endpoint) -> Endpoint:
+        if self.sign_in:
+            return sign_in_limited(endpoint)
+        if self.windows is None:
+            raise ValueError("a rate limit needs its windows")
+        return limited(endpoint, self.windows, self.identify)
+
+
+SIGN_IN = Limit(sign_in=True)
 
 TOO_MANY = "Too many requests. Please try again later."
 

@@ -1,16 +1,21 @@
-"""Reading request bodies strictly: bounded in size as they stream in, declared as JSON (IN-07: a
-``text/plain`` or form body is what a cross-site page can send without a CORS preflight), then a
-JSON object or a clear 400."""
+"""Route handlers (``Endpoint``), and reading request bodies strictly: bounded in size as they
+stream in, declared as JSON (IN-07: a ``text/plain`` or form body is what a cross-site page can
+send without a CORS preflight), then a JSON object or a clear 400."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
-from tokenward.core.encoding import json_loads_object
+from tokenward.shared.encoding import json_loads_object
 
 MAX_BODY_BYTES = 64 * 1024
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+"""A route handler: a request in, a response out."""
 
 
 class BadRequest(Exception):

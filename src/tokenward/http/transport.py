@@ -18,10 +18,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
 from tokenward.config import Settings
-from tokenward.core import front_token
-from tokenward.core.cookie_policy import AntiCsrfMode, SameSite
-from tokenward.service.clock import Clock
-from tokenward.service.session_types import AccessToken, IssuedTokens
+from tokenward.recipes.session.rules import front_token
+from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode, SameSite
+from tokenward.recipes.session.service.types import AccessToken, IssuedTokens
+from tokenward.shared.clock import Clock
 
 ACCESS_COOKIE = "sAccessToken"
 REFRESH_COOKIE = "sRefreshToken"

@@ -21,9 +21,9 @@ from starlette.routing import Route
 
 from tokenward.config import Settings
 from tokenward.http.context import runtime
-from tokenward.http.session_guard import SessionOptions, require_session
-from tokenward.http.users import user_json
-from tokenward.service.errors import Unauthorised
+from tokenward.recipes.session.errors import Unauthorised
+from tokenward.recipes.session.request_session import SessionOptions, require_session
+from tokenward.recipes.users.wire import user_json
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "

@@ -15,8 +15,13 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.requests import Request
 
-from tokenward.core.claims import ClaimValidator
-from tokenward.http.session_guard import Session, SessionOptions, optional_session, require_session
+from tokenward.recipes.session.request_session import (
+    Session,
+    SessionOptions,
+    optional_session,
+    require_session,
+)
+from tokenward.shared.claims import ClaimValidator
 
 __all__ = ["Session", "verify_session", "verify_optional_session"]
 

@@ -23,26 +23,25 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from starlette.applications import Starlette
 
 from tokenward.config import Settings, load_settings
-from tokenward.core import access_token
-from tokenward.core.claims import ClaimValidator
-from tokenward.core.cookie_policy import AntiCsrfMode
-from tokenward.core.encoding import constant_time_equal
-from tokenward.core.errors import MalformedToken, UnknownKeyId
-from tokenward.core.errors import TryRefreshToken as TokenNeedsRefresh
-from tokenward.core.signing_keys import public_key_from_jwk
 from tokenward.http.context import TokenwardMiddleware
 from tokenward.http.errors import SESSION_HANDLERS
-from tokenward.http.state import Guard
+from tokenward.http.session_access import SessionAccess
 from tokenward.http.transport import TokenTransport
-from tokenward.service.clock import Clock, SystemClock
-from tokenward.service.errors import TryRefreshToken, Unauthorised
-from tokenward.service.session_types import (
+from tokenward.recipes.jwt.rules import public_key_from_jwk
+from tokenward.recipes.session.errors import TryRefreshToken, Unauthorised
+from tokenward.recipes.session.rules import access_token
+from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
+from tokenward.recipes.session.service.types import (
     AccessToken,
     SessionInfo,
     VerifiedSession,
     access_token_from,
 )
-from tokenward.store.errors import StoreUnavailable
+from tokenward.shared.claims import ClaimValidator
+from tokenward.shared.clock import Clock, SystemClock
+from tokenward.shared.database.errors import StoreUnavailable
+from tokenward.shared.encoding import constant_time_equal
+from tokenward.shared.token_errors import MalformedToken, TokenNeedsRefresh, UnknownKeyId
 
 UNKNOWN_KID_REFETCH_MS = 500
 JWKS_REFRESH_MS = 4 * 3_600_000
@@ -227,13 +226,13 @@ class RemoteAuth:
         self._clock = clock or SystemClock()
         self._http_transport = http_transport
         self._timeout_s = timeout_s
-        self._guard: Guard | None = None
+        self._session_access: SessionAccess | None = None
 
     @property
-    def guard(self) -> Guard:
-        if self._guard is None:
+    def session_access(self) -> SessionAccess:
+        if self._session_access is None:
             raise RuntimeError("remote auth has not started: run the app's lifespan")
-        return self._guard
+        return self._session_access
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
@@ -252,7 +251,7 @@ class RemoteAuth:
                 anti_csrf_tokens=self.settings.effective_anti_csrf is AntiCsrfMode.VIA_TOKEN,
             )
             await sessions.fetch_keys()
-            self._guard = Guard(
+            self._session_access = SessionAccess(
                 settings=self.settings,
                 sessions=sessions,
                 transport=TokenTransport(self.settings, self._clock),
@@ -262,10 +261,10 @@ class RemoteAuth:
             try:
                 yield
             finally:
-                self._guard = None
+                self._session_access = None
 
     def install(self, app: Starlette) -> None:
         """Let the app's routes verify sessions (no /auth routes: the server serves those)."""
-        app.add_middleware(TokenwardMiddleware, guard=lambda: self.guard)
+        app.add_middleware(TokenwardMiddleware, session_access=lambda: self.session_access)
         for error, handler in SESSION_HANDLERS.items():
             app.add_exception_handler(error, handler)

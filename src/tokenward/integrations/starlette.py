@@ -17,8 +17,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tokenward.core.claims import ClaimValidator
-from tokenward.http.session_guard import Session, SessionOptions, optional_session, require_session
+from tokenward.recipes.session.request_session import (
+    Session,
+    SessionOptions,
+    optional_session,
+    require_session,
+)
+from tokenward.shared.claims import ClaimValidator
 
 SessionEndpoint = Callable[[Request, Session], Awaitable[Response]]
 

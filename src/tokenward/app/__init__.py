@@ -1,0 +1,1 @@
+"""The assembly: routes, stores, services and the runtime built from the enabled recipes."""

@@ -1,0 +1,149 @@
+"""Wiring the services from settings and open stores (used by the server and by embedding)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from tokenward.app.stores import Stores
+from tokenward.config import Settings
+from tokenward.recipes.emailpassword.rules import default_validators
+from tokenward.recipes.emailpassword.service.accounts import EmailPasswordAccounts, PasswordRules
+from tokenward.recipes.emailpassword.service.common_passwords import common_passwords
+from tokenward.recipes.emailpassword.service.password_reset import PasswordReset
+from tokenward.recipes.emailverification.service import EmailVerification, Mode
+from tokenward.recipes.jwt.service import KeyRing
+from tokenward.recipes.session.rules import refresh_token
+from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
+from tokenward.recipes.session.rules.policy import SessionPolicy
+from tokenward.recipes.session.service.sessions import SessionService
+from tokenward.recipes.usermetadata.service import UserMetadata
+from tokenward.recipes.userroles.service import Roles
+from tokenward.shared.clock import Clock
+from tokenward.shared.email_delivery import EmailSender, sender_from_settings
+from tokenward.shared.email_templates import reset_link, verification_link
+from tokenward.shared.encoding import b64url_decode, b64url_encode
+from tokenward.shared.password_hashing import PasswordHasher
+from tokenward.shared.rate_limits import rules as rate_limit
+from tokenward.shared.rate_limits.limiter import RateLimiter
+
+REFRESH_KEY_SECRET = "refresh_token_key"  # noqa: S105 - the name of a stored secret
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    sessions: SessionService
+    keys: KeyRing
+    hasher: PasswordHasher
+    accounts: EmailPasswordAccounts
+    password_reset: PasswordReset
+    email_verification: EmailVerification
+    roles: Roles
+    user_metadata: UserMetadata
+    rate_limits: RateLimiter | None
+    """None when rate limiting is off."""
+
+    def close(self) -> None:
+        self.hasher.close()
+
+
+def key_ring(settings: Settings, stores: Stores, clock: Clock) -> KeyRing:
+    return KeyRing(
+        stores.signing_keys,
+        clock,
+        rotation_interval_ms=settings.signing_key_rotation_interval * 3_600_000,
+        access_token_validity_ms=settings.access_token_validity * 1000,
+    )
+
+
+def rate_limiter(settings: Settings, stores: Stores, clock: Clock) -> RateLimiter | None:
+    if not settings.rate_limiting:
+        return None
+    policy = rate_limit.policy(
+        requests_per_ip=settings.rate_limit_requests_per_ip,
+        refreshes_per_ip=settings.rate_limit_refreshes_per_ip,
+        failed_sign_ins_per_ip=settings.rate_limit_failed_sign_ins_per_ip,
+        free_failures=settings.rate_limit_free_failures,
+        max_delay_s=settings.rate_limit_max_delay,
+        emails_per_address=settings.rate_limit_emails_per_address,
+        emails_per_ip=settings.rate_limit_emails_per_ip,
+    )
+    return RateLimiter(stores.rate_limits, policy, clock)
+
+
+async def open_services(
+    settings: Settings, stores: Stores, clock: Clock, *, sender: EmailSender | None = None
+) -> Services:
+    """Load the keys (making the first signing key if there is none) and the refresh-token
+    sealing key (made once per deployment, shared by every instance), and build the flows."""
+    keys = key_ring(settings, stores, clock)
+    await keys.reload()
+    await keys.signing_key()
+    stored = await stores.secrets.get_or_create(
+        REFRESH_KEY_SECRET, b64url_encode(refresh_token.new_key()), now=clock.now_ms()
+    )
+    policy = SessionPolicy(
+        access_token_validity_ms=settings.access_token_validity * 1000,
+        refresh_token_validity_ms=settings.refresh_token_validity * 1000,
+        issuer=settings.api_domain + settings.api_base_path,
+        anti_csrf_tokens=settings.effective_anti_csrf is AntiCsrfMode.VIA_TOKEN,
+        absolute_lifetime_ms=settings.session_absolute_lifetime * 1000,
+        verify_issuer=not settings.api_keys,
+    )
+    sessions = SessionService(stores.sessions, keys, b64url_decode(stored), policy, clock)
+    hasher = PasswordHasher(
+        memory_kib=settings.password_hash_memory_kib,
+        time_cost=settings.password_hash_time_cost,
+        parallelism=settings.password_hash_parallelism,
+        pool_size=settings.password_hashing_pool_size,
+        queue_limit=settings.password_hashing_queue_limit,
+    )
+    mail = sender or sender_from_settings(settings)
+    accounts = EmailPasswordAccounts(
+        stores.users,
+        hasher,
+        PasswordRules(
+            validators=default_validators(
+                common_passwords(), settings.password_min_length, settings.password_max_length
+            ),
+            max_length=settings.password_max_length,
+            app_name=settings.app_name,
+        ),
+        clock,
+    )
+    reset = PasswordReset(
+        stores.users,
+        stores.password_reset,
+        stores.email_verification,
+        stores.one_time_tokens,
+        accounts,
+        sessions,
+        mail,
+        partial(reset_link, settings),
+        app_name=settings.app_name,
+        token_validity_ms=settings.password_reset_token_validity * 1000,
+        revoke_sessions=settings.password_reset_revokes_sessions,
+        clock=clock,
+    )
+    verification = EmailVerification(
+        stores.users,
+        stores.email_verification,
+        stores.one_time_tokens,
+        mail,
+        partial(verification_link, settings),
+        mode=Mode(settings.email_verification),
+        app_name=settings.app_name,
+        token_validity_ms=settings.email_verification_token_validity * 1000,
+        clock=clock,
+    )
+    return Services(
+        sessions,
+        keys,
+        hasher,
+        accounts,
+        reset,
+        verification,
+        Roles(stores.roles, clock),
+        UserMetadata(stores.user_metadata, clock),
+        rate_limiter(settings, stores, clock),
+    )

@@ -1,0 +1,64 @@
+"""Typed hooks for what apps customise most. Each is a list of async callables, run in order;
+no override chains. An exception in a hook propagates (the request fails), so a hook that must
+not block sign-in should catch its own errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokenward.recipes.users.port import UserRecord
+
+
+@dataclass(frozen=True, slots=True)
+class SignUpField:
+    """An extra form field on sign-up (beyond email and password)."""
+
+    id: str
+    optional: bool = False
+    validate: Callable[[str], Awaitable[str | None]] | None = None
+    """Returns an error message to show next to the field, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthEvent:
+    """What a sign-in or sign-up hook learns about the request."""
+
+    user: UserRecord
+    tenant_id: str
+    session_handle: str
+    form: Mapping[str, str]
+    """Every submitted form field except the password."""
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TheftEvent:
+    session_handle: str
+    user_id: str
+    ip: str | None
+    user_agent: str | None
+
+
+UserHook = Callable[[AuthEvent], Awaitable[None]]
+ClaimsHook = Callable[[UserRecord, str], Awaitable[Mapping[str, Any]]]
+"""(user, tenant id) -> extra access-token claims for a new session."""
+TheftHook = Callable[[TheftEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    after_sign_up: Sequence[UserHook] = ()
+    after_sign_in: Sequence[UserHook] = ()
+    on_theft_detected: Sequence[TheftHook] = ()
+    access_token_claims: Sequence[ClaimsHook] = ()
+    sign_up_fields: Sequence[SignUpField] = field(default_factory=tuple)
+
+
+async def extra_claims(hooks: Hooks, user: UserRecord, tenant_id: str) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    for hook in hooks.access_token_claims:
+        claims.update(await hook(user, tenant_id))
+    return claims

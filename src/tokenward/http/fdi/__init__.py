@@ -1,1 +1,0 @@
-"""The Frontend Driver Interface: the routes SuperTokens' frontend SDKs call under /auth."""

@@ -1,0 +1,239 @@
+"""The bodies of the frontend API (FDI) as pydantic models, from which ``http.openapi`` generates
+the OpenAPI document. Field names are the protocol's (camelCase, as the SDKs send and read them).
+
+Request models describe what a well-behaved frontend sends; the handlers ignore properties they
+do not know at the top level, so request schemas allow them. Response models forbid extra
+properties: a field the handlers add without documenting it fails the fuzzing test.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic.json_schema import SkipJsonSchema
+
+
+class Reply(BaseModel):
+    """A response body: exactly these properties."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests -------------------------------------------------------------------------------
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+# A field without a value (or a null one) counts as left empty.
+
+
+CREDENTIALS = ("email", "password")
+"""The form fields of email/password sign-up and sign-in."""
+
+
+class FormField(BaseModel):
+    id: str = Field(description="email, password, or one of the app's own sign-up fields")
+    value: str | None = None
+
+
+class CredentialField(BaseModel):
+    id: Literal["email", "password"]
+    value: str | None = None
+
+
+class EmailField(BaseModel):
+    id: Literal["email"]
+    value: str | None = None
+
+
+class PasswordField(BaseModel):
+    id: Literal["password"]
+    value: str | None = None
+
+
+class SignUpRequest(BaseModel):
+    formFields: list[FormField]
+
+
+class SignInRequest(BaseModel):
+    formFields: list[CredentialField]
+
+
+class PasswordResetTokenRequest(BaseModel):
+    formFields: list[EmailField]
+
+
+class PasswordResetRequest(BaseModel):
+    """The SDKs also send ``"method": "token"``, which the server ignores."""
+
+    token: NonEmpty = Field(description="The token from the password-reset link")
+    formFields: list[PasswordField]
+
+
+class VerifyEmailRequest(BaseModel):
+    method: Literal["token"]
+    token: NonEmpty = Field(description="The token from the email-verification link")
+
+
+# --- the user object ------------------------------------------------------------------------
+
+
+class ThirdParty(Reply):
+    id: str
+    userId: str
+
+
+class LoginMethod(Reply):
+    recipeId: str = Field(examples=["emailpassword"])
+    recipeUserId: str
+    tenantIds: list[str]
+    timeJoined: int = Field(description="Milliseconds since the epoch")
+    verified: bool
+    # Present only when the login method has one (never null).
+    email: str | SkipJsonSchema[None] = None
+    phoneNumber: str | SkipJsonSchema[None] = None
+    thirdParty: ThirdParty | SkipJsonSchema[None] = None
+
+
+class WebAuthn(Reply):
+    credentialIds: list[str]
+
+
+class User(Reply):
+    id: str
+    isPrimaryUser: bool
+    tenantIds: list[str]
+    timeJoined: int = Field(description="Milliseconds since the epoch")
+    emails: list[str]
+    phoneNumbers: list[str]
+    thirdParty: list[ThirdParty]
+    webauthn: WebAuthn
+    loginMethods: list[LoginMethod]
+
+
+# --- status-discriminated outcomes (HTTP 200) ------------------------------------------------
+
+
+class StatusOK(Reply):
+    status: Literal["OK"]
+
+
+class SignedIn(Reply):
+    status: Literal["OK"]
+    user: User
+
+
+class FieldErrorItem(Reply):
+    id: str
+    error: str
+
+
+class FieldError(Reply):
+    status: Literal["FIELD_ERROR"]
+    formFields: list[FieldErrorItem]
+
+
+class WrongCredentials(Reply):
+    status: Literal["WRONG_CREDENTIALS_ERROR"]
+
+
+class GeneralError(Reply):
+    status: Literal["GENERAL_ERROR"]
+    message: str
+
+
+class ResetPasswordInvalidToken(Reply):
+    status: Literal["RESET_PASSWORD_INVALID_TOKEN_ERROR"]
+
+
+class EmailVerificationInvalidToken(Reply):
+    status: Literal["EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"]
+
+
+class VerificationEmailSent(Reply):
+    status: Literal["OK", "EMAIL_ALREADY_VERIFIED_ERROR"]
+
+
+class EmailExists(Reply):
+    status: Literal["OK"]
+    exists: bool
+
+
+class IsVerified(Reply):
+    status: Literal["OK"]
+    isVerified: bool
+
+
+class Refreshed(Reply):
+    """The new tokens travel in headers (or cookies); the body is an empty object."""
+
+
+class SignUpResponse(RootModel[Annotated[SignedIn | FieldError, Field(discriminator="status")]]):
+    pass
+
+
+class SignInResponse(
+    RootModel[Annotated[SignedIn | FieldError | WrongCredentials, Field(discriminator="status")]]
+):
+    pass
+
+
+class PasswordResetTokenResponse(
+    RootModel[Annotated[StatusOK | FieldError | GeneralError, Field(discriminator="status")]]
+):
+    pass
+
+
+class PasswordResetResponse(
+    RootModel[
+        Annotated[StatusOK | FieldError | ResetPasswordInvalidToken, Field(discriminator="status")]
+    ]
+):
+    pass
+
+
+class VerifyEmailResponse(
+    RootModel[Annotated[StatusOK | EmailVerificationInvalidToken, Field(discriminator="status")]]
+):
+    pass
+
+
+class VerificationEmailResponse(
+    RootModel[Annotated[VerificationEmailSent | GeneralError, Field(discriminator="status")]]
+):
+    pass
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+class Jwk(Reply):
+    kty: Literal["RSA"]
+    kid: str
+    n: str = Field(description="Modulus, base64url")
+    e: str = Field(description="Exponent, base64url")
+    alg: Literal["RS256"]
+    use: Literal["sig"]
+
+
+class Jwks(Reply):
+    keys: list[Jwk]
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3.1 document (this one)."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
+# --- errors (not 200) -----------------------------------------------------------------------
+
+
+class Message(Reply):
+    """400, 401, 413, 429 and 503 bodies: a message for people, never internals."""
+
+    message: str

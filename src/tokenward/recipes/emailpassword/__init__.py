@@ -1,0 +1,1 @@
+"""The email/password recipe: sign-up, sign-in, email exists and password reset."""

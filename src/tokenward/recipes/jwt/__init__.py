@@ -1,0 +1,1 @@
+"""The JWT recipe: the signing keys and their public half (JWKS)."""

@@ -1,0 +1,1 @@
+"""Multi-tenancy: the tenants (only ``public`` so far) and their core API."""

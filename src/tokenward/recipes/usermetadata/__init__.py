@@ -1,0 +1,1 @@
+"""User metadata: one JSON object per user, through the core API."""

@@ -1,0 +1,111 @@
+"""Core API (CDI) user endpoints: read, list, count and remove users (supertokens-python)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokenward.app.runtime import Runtime
+from tokenward.http.context import runtime
+from tokenward.http.core_api import CdiBadRequest, body, cdi, ok, status, string_field
+from tokenward.http.tenants import tenant_of
+from tokenward.recipes.users.port import UserRecord
+from tokenward.recipes.users.wire import user_json
+from tokenward.shared.emails import normalise_email
+
+MAX_PAGE = 1000
+
+
+async def user_answer(rt: Runtime, user: UserRecord) -> dict[str, object]:
+    """The core API's ``user`` object, with each login method's verification state."""
+    return user_json(user, await rt.services.email_verification.verified_login_methods(user))
+
+
+@cdi
+async def user_by_id(request: Request) -> Response:
+    rt = runtime(request)
+    user_id = request.query_params.get("userId")
+    if not user_id:
+        raise CdiBadRequest("Field name 'userId' is missing in GET request")
+    user = await rt.stores.users.get(user_id)
+    if user is None:
+        return status("UNKNOWN_USER_ID_ERROR")
+    return ok(user=await user_answer(rt, user))
+
+
+@cdi
+async def users_by_account_info(request: Request) -> Response:
+    rt = runtime(request)
+    email = request.query_params.get("email")
+    found: list[dict[str, object]] = []
+    if email:
+        method = await rt.stores.users.find_email_password(
+            tenant_of(request), normalise_email(email)
+        )
+        user = await rt.stores.users.get(method.user_id) if method else None
+        if user is not None:
+            found.append(await user_answer(rt, user))
+    return ok(users=found)
+
+
+@cdi
+async def list_users(request: Request) -> Response:
+    rt = runtime(request)
+    params = request.query_params
+    limit = _int(params.get("limit"), 100)
+    if not 1 <= limit <= MAX_PAGE:
+        raise CdiBadRequest(f"limit must be between 1 and {MAX_PAGE}")
+    newest_first = params.get("timeJoinedOrder", "ASC").upper() == "DESC"
+    after = _position(params.get("paginationToken"))
+    tenant = tenant_of(request) if "tenant_id" in request.path_params else None
+    users = await rt.stores.users.page(
+        tenant, limit=limit + 1, after=after, newest_first=newest_first
+    )
+    answer: dict[str, object] = {"users": [await user_answer(rt, u) for u in users[:limit]]}
+    if len(users) > limit:
+        last = users[limit - 1]
+        answer["nextPaginationToken"] = base64.b64encode(
+            json.dumps([last.time_joined, last.user_id]).encode()
+        ).decode()
+    return ok(**answer)
+
+
+@cdi
+async def count_users(request: Request) -> Response:
+    tenant = tenant_of(request) if "tenant_id" in request.path_params else None
+    return ok(count=await runtime(request).stores.users.count(tenant))
+
+
+@cdi
+async def remove_user(request: Request) -> Response:
+    rt = runtime(request)
+    user_id = string_field(await body(request), "userId")
+    await rt.services.sessions.revoke_all_for_user(user_id)
+    await rt.services.roles.delete_user(user_id)
+    await rt.services.user_metadata.clear(user_id)
+    await rt.stores.users.delete(user_id)
+    return ok()
+
+
+def _int(value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise CdiBadRequest("limit must be a number") from None
+
+
+def _position(token: str | None) -> tuple[int, str] | None:
+    if not token:
+        return None
+    try:
+        joined, user_id = json.loads(base64.b64decode(token, validate=True))
+        if isinstance(joined, int) and isinstance(user_id, str):
+            return joined, user_id
+    except (ValueError, TypeError):
+        pass
+    raise CdiBadRequest("invalid pagination token")

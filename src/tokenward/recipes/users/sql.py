@@ -1,0 +1,294 @@
+"""Users, their login methods and verified emails in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tokenward.recipes.users.port import (
+    EmailAlreadyExists,
+    LoginMethodRecord,
+    UnknownTenant,
+    UserRecord,
+)
+from tokenward.shared.database.direct_statements import DriverStatement
+from tokenward.shared.database.engine import Database
+from tokenward.shared.database.schema import (
+    login_method_tenants,
+    login_methods,
+    tenants,
+    users,
+)
+
+EP_RECIPE_ID = "emailpassword"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a token purpose
+
+_METHOD_COLUMNS = (*login_methods.c, login_method_tenants.c.tenant_id)
+
+
+def _methods(rows: Iterable[Any]) -> list[LoginMethodRecord]:
+    """Fold (login method × tenant) rows into one record per login method, in row order."""
+    grouped: dict[str, tuple[Any, list[str]]] = {}
+    for row in rows:
+        entry = grouped.setdefault(row.recipe_user_id, (row, []))
+        if row.tenant_id is not None:
+            entry[1].append(row.tenant_id)
+    return [
+        LoginMethodRecord(
+            recipe_user_id=row.recipe_user_id,
+            user_id=row.user_id,
+            recipe_id=row.recipe_id,
+            tenant_ids=tuple(sorted(tenant_ids)),
+            time_joined=row.time_joined,
+            email=row.email,
+            phone_number=row.phone_number,
+            third_party_id=row.third_party_id,
+            third_party_user_id=row.third_party_user_id,
+            password_hash=row.password_hash,
+        )
+        for row, tenant_ids in grouped.values()
+    ]
+
+
+def _methods_query() -> Any:
+    return select(*_METHOD_COLUMNS).select_from(
+        login_methods.outerjoin(
+            login_method_tenants,
+            login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
+        )
+    )
+
+
+_EMAIL_PASSWORD_RECIPE_USERS = select(login_method_tenants.c.recipe_user_id).where(
+    and_(
+        login_method_tenants.c.tenant_id == bindparam("tenant_id"),
+        # Written into the SQL, not bound: SQLite prepares a statement again on every run when
+        # a bound value decides whether a partial index (here the unique email one) applies.
+        login_method_tenants.c.recipe_id == literal_column(f"'{EP_RECIPE_ID}'"),
+        login_method_tenants.c.email == bindparam("email"),
+    )
+)
+"""The email/password account with ``email`` in ``tenant_id`` (one at most: a unique index)."""
+
+
+def _users_with_methods(which: Any) -> Any:
+    """Users matching ``which`` with all their login methods, one row per method and tenant."""
+    return (
+        select(
+            users.c.user_id.label("user_user_id"),
+            users.c.time_joined.label("user_time_joined"),
+            *_METHOD_COLUMNS,
+        )
+        # Joined one after the other: SQLite materialises a parenthesised join (users LEFT
+        # JOIN (login_methods LEFT JOIN login_method_tenants)) whole, every login method of
+        # every user, on each call.
+        .select_from(
+            users.outerjoin(login_methods, login_methods.c.user_id == users.c.user_id).outerjoin(
+                login_method_tenants,
+                login_method_tenants.c.recipe_user_id == login_methods.c.recipe_user_id,
+            )
+        )
+        .where(which)
+        .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
+    )
+
+
+# The reads of every sign-in and every session's claims, each one direct statement.
+_USER_WITH_METHODS = _users_with_methods(users.c.user_id == bindparam("user_id"))
+_EMAIL_PASSWORD_USER = _users_with_methods(
+    users.c.user_id.in_(
+        select(login_methods.c.user_id).where(
+            login_methods.c.recipe_user_id.in_(_EMAIL_PASSWORD_RECIPE_USERS)
+        )
+    )
+)
+_EMAIL_PASSWORD_METHOD = _methods_query().where(
+    login_methods.c.recipe_user_id.in_(_EMAIL_PASSWORD_RECIPE_USERS)
+)
+
+
+def _user(rows: list[Any]) -> UserRecord | None:
+    if not rows:
+        return None
+    methods = _methods(row for row in rows if row.recipe_user_id is not None)
+    return UserRecord(
+        user_id=rows[0].user_user_id,
+        time_joined=rows[0].user_time_joined,
+        login_methods=tuple(methods),
+    )
+
+
+class SqlUserStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._user_with_methods = DriverStatement(db, _USER_WITH_METHODS)
+        self._email_password_method = DriverStatement(db, _EMAIL_PASSWORD_METHOD)
+        self._email_password_user = DriverStatement(db, _EMAIL_PASSWORD_USER)
+
+    async def create_email_password_user(
+        self, *, user_id: str, tenant_id: str, email: str, password_hash: str, now: int
+    ) -> UserRecord:
+        try:
+            async with self._db.write() as conn:
+                found = await conn.execute(
+                    select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant_id)
+                )
+                if found.first() is None:
+                    raise UnknownTenant(f"tenant {tenant_id!r} does not exist")
+                await conn.execute(insert(users).values(user_id=user_id, time_joined=now))
+                await conn.execute(
+                    insert(login_methods).values(
+                        recipe_user_id=user_id,
+                        user_id=user_id,
+                        recipe_id=EP_RECIPE_ID,
+                        email=email,
+                        password_hash=password_hash,
+                        time_joined=now,
+                    )
+                )
+                await conn.execute(
+                    insert(login_method_tenants).values(
+                        tenant_id=tenant_id,
+                        recipe_user_id=user_id,
+                        recipe_id=EP_RECIPE_ID,
+                        email=email,
+                    )
+                )
+        except IntegrityError:
+            raise EmailAlreadyExists(email) from None
+        method = LoginMethodRecord(
+            recipe_user_id=user_id,
+            user_id=user_id,
+            recipe_id=EP_RECIPE_ID,
+            tenant_ids=(tenant_id,),
+            time_joined=now,
+            email=email,
+            password_hash=password_hash,
+        )
+        return UserRecord(user_id=user_id, time_joined=now, login_methods=(method,))
+
+    async def get(self, user_id: str) -> UserRecord | None:
+        return _user(await self._user_with_methods.fetch_all(user_id=user_id))
+
+    async def find_email_password_user(
+        self, tenant_id: str, email: str
+    ) -> tuple[UserRecord, LoginMethodRecord] | None:
+        user = _user(await self._email_password_user.fetch_all(tenant_id=tenant_id, email=email))
+        if user is None:
+            return None
+        # The method the query found (both tables store an account's email alike).
+        found = (
+            method
+            for method in user.login_methods
+            if method.recipe_id == EP_RECIPE_ID
+            and method.email == email
+            and tenant_id in method.tenant_ids
+        )
+        method = next(found, None)
+        return None if method is None else (user, method)
+
+    async def find_email_password(self, tenant_id: str, email: str) -> LoginMethodRecord | None:
+        rows = await self._email_password_method.fetch_all(tenant_id=tenant_id, email=email)
+        methods = _methods(rows)
+        return methods[0] if methods else None
+
+    async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(login_methods)
+                .where(
+                    and_(
+                        login_methods.c.recipe_user_id == recipe_user_id,
+                        login_methods.c.recipe_id == EP_RECIPE_ID,
+                    )
+                )
+                .values(password_hash=password_hash)
+            )
+        return result.rowcount == 1
+
+    async def delete(self, user_id: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(delete(users).where(users.c.user_id == user_id))
+        return result.rowcount == 1
+
+    async def page(
+        self,
+        tenant_id: str | None,
+        *,
+        limit: int,
+        after: tuple[int, str] | None,
+        newest_first: bool,
+    ) -> list[UserRecord]:
+        key = tuple_(users.c.time_joined, users.c.user_id)
+        query = select(users).where(_in_tenant(tenant_id))
+        if after is not None:
+            query = query.where(key < tuple_(*after) if newest_first else key > tuple_(*after))
+        order = (
+            (users.c.time_joined.desc(), users.c.user_id.desc())
+            if newest_first
+            else (users.c.time_joined, users.c.user_id)
+        )
+        async with self._db.read() as conn:
+            rows = list(await conn.execute(query.order_by(*order).limit(limit)))
+            return await _users_in(conn, rows)
+
+    async def count(self, tenant_id: str | None) -> int:
+        async with self._db.read() as conn:
+            result = await conn.execute(
+                select(func.count()).select_from(users).where(_in_tenant(tenant_id))
+            )
+            return int(result.scalar_one())
+
+
+async def _users_in(conn: AsyncConnection, rows: list[Any]) -> list[UserRecord]:
+    if not rows:
+        return []
+    ids = [row.user_id for row in rows]
+    method_rows = await conn.execute(
+        _methods_query()
+        .where(login_methods.c.user_id.in_(ids))
+        .order_by(login_methods.c.time_joined, login_methods.c.recipe_user_id)
+    )
+    by_user: dict[str, list[LoginMethodRecord]] = {}
+    for method in _methods(method_rows):
+        by_user.setdefault(method.user_id, []).append(method)
+    return [
+        UserRecord(row.user_id, row.time_joined, tuple(by_user.get(row.user_id, ())))
+        for row in rows
+    ]
+
+
+def _in_tenant(tenant_id: str | None) -> Any:
+    if tenant_id is None:
+        return true()
+    return exists(
+        select(login_method_tenants.c.recipe_user_id)
+        .select_from(
+            login_method_tenants.join(
+                login_methods,
+                login_methods.c.recipe_user_id == login_method_tenants.c.recipe_user_id,
+            )
+        )
+        .where(
+            and_(
+                login_methods.c.user_id == users.c.user_id,
+                login_method_tenants.c.tenant_id == tenant_id,
+            )
+        )
+    )

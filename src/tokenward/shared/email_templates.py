@@ -1,0 +1,126 @@
+"""The emails tokenward sends, and the links inside them.
+
+Bodies are ``string.Template`` files shipped as package data (``tokenward/templates/email``), a
+plain-text and an HTML version of each. Every value substituted into the HTML is escaped: the
+app name is configuration and the link carries a token, neither is markup. Links are built from
+configuration only, never from a request's Host header, which an attacker could set to make a
+reset email point at their own site (and receive the token).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import string
+from importlib import resources
+from typing import Protocol
+from urllib.parse import quote, urlsplit
+
+from tokenward.shared.email_delivery import EmailMessage
+
+
+class Website(Protocol):
+    """Where the website's pages are (``Settings`` is one)."""
+
+    @property
+    def effective_website_domain(self) -> str: ...
+
+    @property
+    def website_base_path(self) -> str: ...
+
+
+_TEMPLATE_PACKAGE = "tokenward"
+_TEMPLATE_DIR = ("templates", "email")
+
+
+def reset_link(settings: Website, token: str, tenant_id: str = "public") -> str:
+    """The password-reset page link, in SuperTokens' format (its frontends read these params)."""
+    return _website_link(settings, "reset-password", token, tenant_id)
+
+
+def verification_link(settings: Website, token: str, tenant_id: str = "public") -> str:
+    """The email-verification page link, in SuperTokens' format."""
+    return _website_link(settings, "verify-email", token, tenant_id)
+
+
+def password_reset_email(to: str, link: str, *, app_name: str, valid_for_s: int) -> EmailMessage:
+    """The email that carries a password-reset link."""
+    return _render(
+        "password_reset",
+        to=to,
+        subject=f"Reset your password for {app_name}",
+        link=link,
+        app_name=app_name,
+        valid_for_s=valid_for_s,
+    )
+
+
+def email_verification_email(
+    to: str, link: str, *, app_name: str, valid_for_s: int
+) -> EmailMessage:
+    """The email that carries an email-verification link."""
+    return _render(
+        "email_verification",
+        to=to,
+        subject=f"Verify your email address for {app_name}",
+        link=link,
+        app_name=app_name,
+        valid_for_s=valid_for_s,
+    )
+
+
+def human_duration(seconds: int) -> str:
+    """A lifetime as people say it: "1 hour", "24 hours", "7 days", "15 minutes".
+
+    Uses the largest unit that states it exactly, days only from two days up (a one-day link
+    reads better as "24 hours"). A lifetime that is not a whole number of minutes is rounded
+    down, so the email never promises more time than the link has.
+    """
+    if seconds <= 0:
+        raise ValueError(f"a lifetime must be positive, got {seconds}")
+    if seconds % 86_400 == 0 and seconds >= 2 * 86_400:
+        return _plural(seconds // 86_400, "day")
+    if seconds % 3600 == 0:
+        return _plural(seconds // 3600, "hour")
+    if seconds >= 60:
+        return _plural(seconds // 60, "minute")
+    return _plural(seconds, "second")
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def _website_link(settings: Website, page: str, token: str, tenant_id: str) -> str:
+    base = settings.effective_website_domain + settings.website_base_path.rstrip("/")
+    return f"{base}/{page}?token={quote(token, safe='')}&tenantId={quote(tenant_id, safe='')}"
+
+
+def _render(
+    name: str, *, to: str, subject: str, link: str, app_name: str, valid_for_s: int
+) -> EmailMessage:
+    if urlsplit(link).scheme not in ("http", "https"):
+        # Mail clients follow whatever is in href; only web links belong there.
+        raise ValueError("an email link must be an http(s) URL")
+    values = {
+        "app_name": app_name,
+        "link": link,
+        "subject": subject,
+        "valid_for": human_duration(valid_for_s),
+    }
+    escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
+    return EmailMessage(
+        to=to,
+        subject=subject,
+        text=_template(f"{name}.txt").substitute(values),
+        html=_template(f"{name}.html").substitute(escaped),
+    )
+
+
+@functools.cache
+def _template(filename: str) -> string.Template:
+    """A template file's content, read once per process."""
+    path = resources.files(_TEMPLATE_PACKAGE)
+    for part in (*_TEMPLATE_DIR, filename):
+        path = path / part
+    return string.Template(path.read_text(encoding="utf-8"))
