@@ -48,35 +48,31 @@ async def test_session_round_trip(stores: Stores) -> None:
     assert await stores.sessions.get("missing") is None
 
 
-async def test_rotate_is_conditional_on_the_stored_hash(stores: Stores) -> None:
-    record = session()
-    await stores.sessions.create(record)
-    handle = record.session_handle
-    assert not await stores.sessions.rotate(handle, expected_hash2=H2, new_hash2=H3, expires_at=1)
-    assert await stores.sessions.rotate(handle, expected_hash2=H1, new_hash2=H2, expires_at=NOW + 5)
-    got = await stores.sessions.get(handle)
-    assert got is not None
-    assert (got.refresh_token_hash2, got.expires_at) == (H2, NOW + 5)
-    assert not await stores.sessions.rotate(
-        "missing", expected_hash2=H2, new_hash2=H3, expires_at=1
-    )
-
-
 async def test_parallel_rotations_with_one_expected_hash_succeed_once(stores: Stores) -> None:
+    """20 parallel promotions of the same parent: each decision is made on the row it reads, so
+    exactly one promotes and the others, deciding again on the promoted row, write nothing."""
     record = session()
     await stores.sessions.create(record)
+
+    def promote_from_h1(i: int) -> Callable[[SessionRecord | None], tuple[int, SessionWrite]]:
+        def decision(stored: SessionRecord | None) -> tuple[int, SessionWrite]:
+            if stored is None or stored.refresh_token_hash2 != H1:
+                return i, None
+            return i, Rotate(H1, f"{i:064x}", NOW + i)
+
+        return decision
+
     results = await asyncio.gather(
         *(
-            stores.sessions.rotate(
-                record.session_handle, expected_hash2=H1, new_hash2=f"{i:064x}", expires_at=NOW + i
-            )
+            stores.sessions.decide_and_write(record.session_handle, promote_from_h1(i))
             for i in range(20)
         )
     )
-    assert results.count(True) == 1
-    winner = results.index(True)
+    winners = [i for i, written in results if written]
+    assert len(winners) == 1
     got = await stores.sessions.get(record.session_handle)
-    assert got is not None and got.refresh_token_hash2 == f"{winner:064x}"
+    assert got is not None and got.refresh_token_hash2 == f"{winners[0]:064x}"
+    assert got.expires_at == NOW + winners[0]
 
 
 async def test_decide_and_write_applies_the_decision_made_on_the_row(stores: Stores) -> None:

@@ -14,7 +14,7 @@ talks to the server's /auth routes directly; this app serves none of them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,6 +31,7 @@ from tokenward.recipes.jwt.rules import public_key_from_jwk
 from tokenward.recipes.session.errors import TryRefreshToken, Unauthorised
 from tokenward.recipes.session.rules import access_token
 from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
+from tokenward.recipes.session.service.reading import TokenReader
 from tokenward.recipes.session.service.types import (
     AccessToken,
     SessionInfo,
@@ -40,8 +41,6 @@ from tokenward.recipes.session.service.types import (
 from tokenward.shared.claims import ClaimValidator
 from tokenward.shared.clock import Clock, SystemClock
 from tokenward.shared.database.errors import StoreUnavailable
-from tokenward.shared.encoding import constant_time_equal
-from tokenward.shared.token_errors import MalformedToken, TokenNeedsRefresh, UnknownKeyId
 
 UNKNOWN_KID_REFETCH_MS = 500
 JWKS_REFRESH_MS = 4 * 3_600_000
@@ -52,26 +51,50 @@ class AuthServerUnavailable(StoreUnavailable):
     """The tokenward server did not answer; routes answer 503 with Retry-After."""
 
 
-class RemoteSessions:
-    """A SessionBackend that verifies locally and asks the server's core API for the rest."""
+class JwksKeys:
+    """The server's public keys, from its JWKS: fetched at start, refetched every
+    ``JWKS_REFRESH_MS`` and on an unknown ``kid`` at most every ``UNKNOWN_KID_REFETCH_MS``."""
 
-    def __init__(self, client: httpx.AsyncClient, clock: Clock, *, anti_csrf_tokens: bool) -> None:
-        self._client = client
+    def __init__(self, fetch: Callable[[], Awaitable[dict[str, Any]]], clock: Clock) -> None:
+        self._fetch = fetch
         self._clock = clock
-        self._anti_csrf_tokens = anti_csrf_tokens
         self._keys: dict[str, RSAPublicKey] = {}
         self._fetched_at = -JWKS_REFRESH_MS
 
-    async def fetch_keys(self) -> None:
-        response = await self._call("GET", "/.well-known/jwks.json")
+    @property
+    def public_keys(self) -> Mapping[str, RSAPublicKey]:
+        return self._keys
+
+    async def fetch(self) -> None:
         keys: dict[str, RSAPublicKey] = {}
-        for jwk in response.get("keys", []):
+        for jwk in (await self._fetch()).get("keys", []):
             try:
                 keys[str(jwk["kid"])] = public_key_from_jwk(jwk)
             except (KeyError, ValueError):
                 continue  # a key we would never accept; others may still verify
         self._keys = keys
         self._fetched_at = self._clock.now_ms()
+
+    async def refresh_if_stale(self) -> None:
+        if self._clock.now_ms() - self._fetched_at >= JWKS_REFRESH_MS:
+            await self.fetch()
+
+    async def reload_for_unknown_kid(self) -> bool:
+        if self._clock.now_ms() - self._fetched_at < UNKNOWN_KID_REFETCH_MS:
+            return False
+        await self.fetch()
+        return True
+
+
+class RemoteSessions:
+    """A SessionBackend that verifies locally, with the same token reading as embedded mode,
+    and asks the server's core API for the rest."""
+
+    def __init__(self, client: httpx.AsyncClient, clock: Clock, *, anti_csrf_tokens: bool) -> None:
+        self._client = client
+        self._anti_csrf_tokens = anti_csrf_tokens
+        self.jwks = JwksKeys(lambda: self._call("GET", "/.well-known/jwks.json"), clock)
+        self._reader = TokenReader(self.jwks, clock, anti_csrf_tokens=anti_csrf_tokens)
 
     async def verify(
         self,
@@ -82,14 +105,8 @@ class RemoteSessions:
         check_anti_csrf_token: bool = False,
     ) -> VerifiedSession:
         claims = await self._parse(token)
-        if check_anti_csrf_token and self._anti_csrf_tokens:
-            expected = claims.anti_csrf_token
-            if (
-                not expected
-                or not anti_csrf_token
-                or not constant_time_equal(expected, anti_csrf_token)
-            ):
-                raise TryRefreshToken("anti-csrf token missing or not matching")
+        if check_anti_csrf_token:
+            self._reader.check_anti_csrf(claims, anti_csrf_token)
         if claims.parent_refresh_token_hash1 is None and not check_database:
             return VerifiedSession(claims, token)
         answer = await self._call(
@@ -159,21 +176,8 @@ class RemoteSessions:
         return answer.get("status") == "OK"
 
     async def _parse(self, token: str) -> access_token.AccessTokenClaims:
-        now = self._clock.now_ms()
-        if now - self._fetched_at >= JWKS_REFRESH_MS:
-            await self.fetch_keys()
-        try:
-            try:
-                return access_token.parse(token, self._keys, now // 1000)
-            except UnknownKeyId:
-                if self._clock.now_ms() - self._fetched_at < UNKNOWN_KID_REFETCH_MS:
-                    raise
-                await self.fetch_keys()
-                return access_token.parse(token, self._keys, self._clock.now_ms() // 1000)
-        except MalformedToken:
-            raise Unauthorised("token parsing failed", clear_tokens=False) from None
-        except TokenNeedsRefresh:
-            raise TryRefreshToken("access token expired or not verifiable") from None
+        await self.jwks.refresh_if_stale()
+        return await self._reader.parse(token)
 
     async def _access(self, token: str) -> AccessToken:
         return access_token_from(await self._parse(token), token)
@@ -250,7 +254,7 @@ class RemoteAuth:
                 self._clock,
                 anti_csrf_tokens=self.settings.effective_anti_csrf is AntiCsrfMode.VIA_TOKEN,
             )
-            await sessions.fetch_keys()
+            await sessions.jwks.fetch()
             self._session_access = SessionAccess(
                 settings=self.settings,
                 sessions=sessions,

@@ -19,13 +19,6 @@ class SessionStore(Protocol):
 
     async def get(self, session_handle: str) -> SessionRecord | None: ...
 
-    async def rotate(
-        self, session_handle: str, *, expected_hash2: str, new_hash2: str, expires_at: int
-    ) -> bool:
-        """Set the refresh hash and expiry only if the stored hash is still ``expected_hash2``.
-        Returns False when another request changed it first (or the session is gone)."""
-        ...
-
     async def decide_and_write(
         self,
         session_handle: str,

@@ -76,14 +76,6 @@ class SqlSessionStore:
         row = await self._read.fetch_one(handle=session_handle)
         return None if row is None else _record(row)
 
-    async def rotate(
-        self, session_handle: str, *, expected_hash2: str, new_hash2: str, expires_at: int
-    ) -> bool:
-        async with self._db.write() as conn:
-            return await _rotate(
-                conn, session_handle, Rotate(expected_hash2, new_hash2, expires_at)
-            )
-
     async def decide_and_write(
         self,
         session_handle: str,

@@ -10,6 +10,9 @@ is neither the current parent nor one of its children is theft.
 The store applies a decision with one conditional update, ``UPDATE ... SET hash2 = :new
 WHERE handle = :h AND hash2 = :expected``. If it touches no row, another request changed
 the row first: re-read it and decide again (the second decision may well be benign).
+``refresh_step`` and ``verify_step`` are those decisions on a whole row (liveness, expiry,
+the write to make), which ``SessionStore.decide_and_write`` runs between its read and its
+write, and runs again on the row as it now is when the write loses a race.
 """
 
 from __future__ import annotations
@@ -169,3 +172,36 @@ def refresh_step(
         return RefreshStep(record, decision.outcome, expires_at), promote
     expires_at = min(record.expires_at, expiry(policy, record.created_at, now))
     return RefreshStep(record, decision.outcome, expires_at), None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyStep:
+    """The live session a verification read (None: ended, expired or unknown) and what
+    ``decide_verify`` made of the access token."""
+
+    record: SessionRecord | None
+    outcome: VerifyOutcome | None = None
+
+
+def verify_step(
+    policy: SessionPolicy,
+    stored: SessionRecord | None,
+    token_hash1: str,
+    parent_hash1: str | None,
+    now: int,
+) -> tuple[VerifyStep, SessionWrite]:
+    """What verifying an access token (bound to ``token_hash1``, minted with ``parent_hash1``)
+    against the database does to the row ``stored``: the first use of a child promotes it and
+    slides the expiry; anything else writes nothing (verification never detects theft)."""
+    record = live(policy, stored, now)
+    if record is None:
+        return VerifyStep(None), None
+    decision = decide_verify(token_hash1, parent_hash1, record.refresh_token_hash2)
+    if decision.outcome is VerifyOutcome.PROMOTE:
+        if decision.new_hash2 is None:
+            raise RuntimeError("a promotion decision without the hash to store")
+        promote = Rotate(
+            decision.expected_hash2, decision.new_hash2, expiry(policy, record.created_at, now)
+        )
+        return VerifyStep(record, decision.outcome), promote
+    return VerifyStep(record, decision.outcome), None
