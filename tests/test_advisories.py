@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -143,7 +145,31 @@ async def loopback_listener() -> AsyncIterator[tuple[str, list[bytes]]]:
         await server.wait_closed()
 
 
-async def test_jwt_05_embedded_jwk_jku_x5u_x5c_ignored(api: Api) -> None:
+@contextmanager
+def connect_attempts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The address of every socket connect in this process (any thread) inside the block,
+    recorded synchronously before the connect itself. The stdlib, asyncio's selector loop (so
+    asyncpg, anyio and httpx, sync or async) all connect through these two methods."""
+    attempts: list[Any] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        attempts.append(address)
+        real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> int:
+        attempts.append(address)
+        return real_connect_ex(sock, address)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        patch.setattr(socket.socket, "connect_ex", connect_ex)
+        yield attempts
+
+
+async def test_jwt_05_embedded_jwk_jku_x5u_x5c_ignored(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = (await api.create_session()).access.token
     attacker = generate_rsa_private_key()
     ours = await our_key(api)
@@ -156,13 +182,20 @@ async def test_jwt_05_embedded_jwk_jku_x5u_x5c_ignored(api: Api) -> None:
             {"x5u": f"{url}/cert.pem"},
             {"x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]},
         ]
-        for extra in injected:
-            header, payload = patched(token, extra)
-            assert_refused(await call(api, rs256(header, payload, attacker)))
-            # The header alone is enough: even our own signature does not make it acceptable.
-            assert_refused(await call(api, rs256(header, payload, ours)))
-        await asyncio.sleep(0.05)  # room for any stray outbound fetch to arrive
-    assert hits == []
+        with connect_attempts(monkeypatch) as attempts:
+            for extra in injected:
+                header, payload = patched(token, extra)
+                assert_refused(await call(api, rs256(header, payload, attacker)))
+                # The header alone is enough: even our own signature does not make it acceptable.
+                assert_refused(await call(api, rs256(header, payload, ours)))
+            assert attempts == [], "no outbound connection while the headers were judged"
+            # The recorder is live: the fetch a jku would cause is caught, by both witnesses.
+            async with httpx.AsyncClient(trust_env=False) as fetcher:
+                with pytest.raises(httpx.RemoteProtocolError):  # the listener never answers
+                    await fetcher.get(f"{url}/jwks.json")
+        listener = httpx.URL(url)
+        assert attempts == [(listener.host, listener.port)]
+    assert len(hits) == 1 and hits[0].startswith(b"GET /jwks.json "), hits
 
 
 async def test_jwt_06_unknown_crit_rejected(api: Api) -> None:
