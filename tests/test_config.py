@@ -10,7 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.cli import clean_env, tokenward
-from tokenward.config import ConfigError, EmailBackend, Settings, load_settings, redacted
+from tokenward import EmailBackend
+from tokenward.config import ConfigError, Settings, load_settings, redacted
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 

@@ -6,7 +6,6 @@ in REQUIRED mode the global claim validator refuses sessions whose claim is not 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +14,7 @@ from tokenward.recipes.users.port import UserRecord, UserStore
 from tokenward.shared.claims import BooleanClaim
 from tokenward.shared.clock import Clock
 from tokenward.shared.email_delivery import EmailSender
+from tokenward.shared.email_links.mailing import LinkBuilder, LinkMailer
 from tokenward.shared.email_links.port import OneTimeTokenRecord, OneTimeTokenStore
 from tokenward.shared.email_links.tokens import InvalidToken, LinkTokens
 from tokenward.shared.email_templates import email_verification_email
@@ -41,7 +41,7 @@ class EmailVerification:
         verified_emails: EmailVerificationStore,
         link_tokens: OneTimeTokenStore,
         sender: EmailSender,
-        link: Callable[[str, str], str],
+        link: LinkBuilder,
         *,
         mode: Mode,
         app_name: str,
@@ -50,11 +50,15 @@ class EmailVerification:
     ) -> None:
         self._users = users
         self._verified_emails = verified_emails
-        self._sender = sender
-        self._link = link
         self.mode = mode
-        self._app_name = app_name
         self._tokens = LinkTokens(link_tokens, PURPOSE, token_validity_ms, clock)
+        self._mailer = LinkMailer(
+            sender,
+            link,
+            email_verification_email,
+            app_name=app_name,
+            valid_for_ms=token_validity_ms,
+        )
         self._clock = clock
 
     async def verified_login_methods(self, user: UserRecord) -> dict[str, bool]:
@@ -91,14 +95,7 @@ class EmailVerification:
         token = None if email is None else await self.create_token(recipe_user_id, email, tenant_id)
         if email is None or token is None:
             return SendOutcome.ALREADY_VERIFIED
-        await self._sender.send(
-            email_verification_email(
-                email,
-                self._link(token, tenant_id),
-                app_name=self._app_name,
-                valid_for_s=self._tokens.validity_ms // 1000,
-            )
-        )
+        await self._mailer.send(email, token, tenant_id)
         return SendOutcome.SENT
 
     async def verify(self, tenant_id: str, token: str) -> OneTimeTokenRecord:

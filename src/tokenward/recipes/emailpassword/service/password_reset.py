@@ -8,8 +8,6 @@ receive mail there) and, by default, signs the user out everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from tokenward.recipes.emailpassword.port import PasswordResetStore
 from tokenward.recipes.emailpassword.service.accounts import EmailPasswordAccounts
 from tokenward.recipes.emailverification.port import EmailVerificationStore
@@ -17,6 +15,7 @@ from tokenward.recipes.session.service.sessions import SessionService
 from tokenward.recipes.users.port import UserStore
 from tokenward.shared.clock import Clock
 from tokenward.shared.email_delivery import EmailSender
+from tokenward.shared.email_links.mailing import LinkBuilder, LinkMailer
 from tokenward.shared.email_links.port import OneTimeTokenRecord, OneTimeTokenStore
 from tokenward.shared.email_links.tokens import InvalidToken, LinkTokens
 from tokenward.shared.email_templates import password_reset_email
@@ -25,7 +24,6 @@ from tokenward.shared.form_errors import FieldError, FieldErrors
 
 PURPOSE = "password_reset"
 
-LinkBuilder = Callable[[str, str], str]
 """(token, tenant id) -> the link to put in the email."""
 
 
@@ -51,10 +49,10 @@ class PasswordReset:
         self._verified_emails = verified_emails
         self._accounts = accounts
         self._sessions = sessions
-        self._sender = sender
-        self._link = link
-        self._app_name = app_name
         self._tokens = LinkTokens(link_tokens, PURPOSE, token_validity_ms, clock)
+        self._mailer = LinkMailer(
+            sender, link, password_reset_email, app_name=app_name, valid_for_ms=token_validity_ms
+        )
         self._revoke_sessions = revoke_sessions
         self._clock = clock
 
@@ -68,14 +66,7 @@ class PasswordReset:
         if method is None:
             return
         token = await self.create_token(tenant_id, method.recipe_user_id, email)
-        await self._sender.send(
-            password_reset_email(
-                email,
-                self._link(token, tenant_id),
-                app_name=self._app_name,
-                valid_for_s=self._tokens.validity_ms // 1000,
-            )
-        )
+        await self._mailer.send(email, token, tenant_id)
 
     async def create_token(self, tenant_id: str, recipe_user_id: str, email: str) -> str:
         return await self._tokens.issue(tenant_id, recipe_user_id, email)

@@ -1,0 +1,37 @@
+"""The effective settings with every secret masked (for `tokenward config show`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from tokenward.config.settings import Settings
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain values with every secret masked (for `config show`)."""
+    out: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = "********"
+        elif isinstance(value, tuple):
+            value = ["********" if isinstance(v, SecretStr) else v for v in value]
+        elif name == "database_url":
+            value = redact_url(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        out[name] = value
+    return out
+
+
+def redact_url(url: str) -> str:
+    """Mask the password in a database URL."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return parts._replace(netloc=netloc).geturl()
