@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document of the frontend API, generated from the route table and the body models
-in ``http.schemas``, served at ``{api_base_path}/openapi.json``.
+(each recipe's ``schemas``, the shared ones in ``http.schemas``), served at
+``{api_base_path}/openapi.json``.
 
 Every route of the table is an ``ApiRoute`` carrying the operation its recipe's record declares:
 ``document`` refuses a route it cannot describe, so the document cannot drift from the routes.

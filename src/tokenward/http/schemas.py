@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 
@@ -35,45 +35,6 @@ CREDENTIALS = ("email", "password")
 class FormField(BaseModel):
     id: str = Field(description="email, password, or one of the app's own sign-up fields")
     value: str | None = None
-
-
-class CredentialField(BaseModel):
-    id: Literal["email", "password"]
-    value: str | None = None
-
-
-class EmailField(BaseModel):
-    id: Literal["email"]
-    value: str | None = None
-
-
-class PasswordField(BaseModel):
-    id: Literal["password"]
-    value: str | None = None
-
-
-class SignUpRequest(BaseModel):
-    formFields: list[FormField]
-
-
-class SignInRequest(BaseModel):
-    formFields: list[CredentialField]
-
-
-class PasswordResetTokenRequest(BaseModel):
-    formFields: list[EmailField]
-
-
-class PasswordResetRequest(BaseModel):
-    """The SDKs also send ``"method": "token"``, which the server ignores."""
-
-    token: NonEmpty = Field(description="The token from the password-reset link")
-    formFields: list[PasswordField]
-
-
-class VerifyEmailRequest(BaseModel):
-    method: Literal["token"]
-    token: NonEmpty = Field(description="The token from the email-verification link")
 
 
 # --- the user object ------------------------------------------------------------------------
@@ -134,91 +95,9 @@ class FieldError(Reply):
     formFields: list[FieldErrorItem]
 
 
-class WrongCredentials(Reply):
-    status: Literal["WRONG_CREDENTIALS_ERROR"]
-
-
 class GeneralError(Reply):
     status: Literal["GENERAL_ERROR"]
     message: str
-
-
-class ResetPasswordInvalidToken(Reply):
-    status: Literal["RESET_PASSWORD_INVALID_TOKEN_ERROR"]
-
-
-class EmailVerificationInvalidToken(Reply):
-    status: Literal["EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"]
-
-
-class VerificationEmailSent(Reply):
-    status: Literal["OK", "EMAIL_ALREADY_VERIFIED_ERROR"]
-
-
-class EmailExists(Reply):
-    status: Literal["OK"]
-    exists: bool
-
-
-class IsVerified(Reply):
-    status: Literal["OK"]
-    isVerified: bool
-
-
-class Refreshed(Reply):
-    """The new tokens travel in headers (or cookies); the body is an empty object."""
-
-
-class SignUpResponse(RootModel[Annotated[SignedIn | FieldError, Field(discriminator="status")]]):
-    pass
-
-
-class SignInResponse(
-    RootModel[Annotated[SignedIn | FieldError | WrongCredentials, Field(discriminator="status")]]
-):
-    pass
-
-
-class PasswordResetTokenResponse(
-    RootModel[Annotated[StatusOK | FieldError | GeneralError, Field(discriminator="status")]]
-):
-    pass
-
-
-class PasswordResetResponse(
-    RootModel[
-        Annotated[StatusOK | FieldError | ResetPasswordInvalidToken, Field(discriminator="status")]
-    ]
-):
-    pass
-
-
-class VerifyEmailResponse(
-    RootModel[Annotated[StatusOK | EmailVerificationInvalidToken, Field(discriminator="status")]]
-):
-    pass
-
-
-class VerificationEmailResponse(
-    RootModel[Annotated[VerificationEmailSent | GeneralError, Field(discriminator="status")]]
-):
-    pass
-
-
-# --- keys -----------------------------------------------------------------------------------
-
-
-class Jwk(Reply):
-    kty: Literal["RSA"]
-    kid: str
-    n: str = Field(description="Modulus, base64url")
-    e: str = Field(description="Exponent, base64url")
-    alg: Literal["RS256"]
-    use: Literal["sig"]
-
-
-class Jwks(Reply):
-    keys: list[Jwk]
 
 
 class OpenApiDocument(BaseModel):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tokenward.http import rate_limiting as rl
-from tokenward.http import schemas as s
 from tokenward.http.openapi import Operation
 from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
 from tokenward.recipes.emailpassword import cdi, fdi
+from tokenward.recipes.emailpassword import schemas as s
 
 EP, TAG = "emailpassword", "EmailPassword Recipe"
 EMAIL_EXISTS = rl.Limit(rl.email_exists, rl.query_email)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tokenward.http import rate_limiting as rl
-from tokenward.http import schemas as s
 from tokenward.http.openapi import Operation
 from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
 from tokenward.recipes.emailverification import cdi, fdi
+from tokenward.recipes.emailverification import schemas as s
 from tokenward.recipes.emailverification.service import EMAIL_VERIFIED
 from tokenward.shared.database import schema
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tokenward.http import schemas as s
 from tokenward.http.openapi import Operation
 from tokenward.http.records import FrontendRoute, RecipeRecord
 from tokenward.recipes.jwt import fdi
+from tokenward.recipes.jwt import schemas as s
 from tokenward.shared.database import schema
 
 KEYS = "JWT Recipe"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from tokenward.http import rate_limiting as rl
-from tokenward.http import schemas as s
 from tokenward.http.openapi import Operation
 from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
+from tokenward.http.schemas import StatusOK
 from tokenward.recipes.session import cdi, fdi
+from tokenward.recipes.session import schemas as s
 from tokenward.shared.database import schema
 
 SESSION = "Session Recipe"
@@ -26,7 +27,7 @@ RECORD = RecipeRecord(
             "POST", "/signout", fdi.sign_out,
             Operation(
                 "signout", "Sign out: revoke the session and clear its tokens", SESSION,
-                s.StatusOK, rid="session", session="access",
+                StatusOK, rid="session", session="access",
             ),
         ),
     ),
