@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from tokenward.recipes.jwt.service import KeyRing
@@ -17,11 +18,11 @@ from tokenward.recipes.session.service.types import AccessToken, signed_access_t
 from tokenward.shared.clock import Clock
 
 
+@dataclass(frozen=True, slots=True)
 class Minter:
-    def __init__(self, keys: KeyRing, policy: SessionPolicy, clock: Clock) -> None:
-        self._keys = keys
-        self._policy = policy
-        self._clock = clock
+    keys: KeyRing
+    policy: SessionPolicy
+    clock: Clock
 
     async def mint(
         self,
@@ -32,8 +33,8 @@ class Minter:
         now: int,
     ) -> AccessToken:
         """A new access token for ``record``, bound to the refresh token ``refresh_hash1``."""
-        kid, key = await self._keys.signing_key()
-        session_end = expiry(self._policy, record.created_at, now)
+        kid, key = await self.keys.signing_key()
+        session_end = expiry(self.policy, record.created_at, now)
         claims = AccessTokenClaims(
             user_id=record.user_id,
             recipe_user_id=record.recipe_user_id,
@@ -44,7 +45,7 @@ class Minter:
             anti_csrf_token=anti_csrf,
             issued_at_s=access_token.to_seconds(now),
             expires_at_s=access_token.to_seconds(
-                min(now + self._policy.access_token_validity_ms, session_end)
+                min(now + self.policy.access_token_validity_ms, session_end)
             ),
             issuer=self.issuer(record.jwt_payload),
             user_claims=record.jwt_payload,
@@ -56,21 +57,21 @@ class Minter:
     ) -> AccessToken:
         """``claims``' token again with another payload: same lineage and expiry (a payload
         change must not extend the token's life)."""
-        kid, key = await self._keys.signing_key()
+        kid, key = await self.keys.signing_key()
         updated = claims._replace(
-            issued_at_s=access_token.to_seconds(self._clock.now_ms()),
+            issued_at_s=access_token.to_seconds(self.clock.now_ms()),
             issuer=self.issuer(user_claims),
             user_claims=user_claims,
         )
         return signed_access_token(updated, kid, key)
 
     def new_anti_csrf(self, enabled: bool | None) -> str | None:
-        on = self._policy.anti_csrf_tokens if enabled is None else enabled
+        on = self.policy.anti_csrf_tokens if enabled is None else enabled
         return str(uuid.uuid4()) if on else None
 
     def issuer(self, user_claims: Mapping[str, Any]) -> str | None:
         """Our issuer, unless the payload brings its own (backend SDKs put ``iss`` there) and
         issuers are not verified."""
-        if access_token.ISSUER_CLAIM in user_claims and not self._policy.verify_issuer:
+        if access_token.ISSUER_CLAIM in user_claims and not self.policy.verify_issuer:
             return None
-        return self._policy.issuer
+        return self.policy.issuer

@@ -11,6 +11,7 @@ the store), so parallel refreshes with one token never report theft and never pr
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from tokenward.recipes.session.errors import SessionBusy, TokenTheftDetected, Unauthorised
 from tokenward.recipes.session.port import SessionRecord, SessionStore
@@ -24,22 +25,14 @@ from tokenward.shared.clock import Clock
 from tokenward.shared.token_errors import InvalidRefreshToken
 
 
+@dataclass(frozen=True, slots=True)
 class SessionRefresh:
-    def __init__(
-        self,
-        store: SessionStore,
-        reader: TokenReader,
-        minter: Minter,
-        refresh_key: bytes,
-        policy: SessionPolicy,
-        clock: Clock,
-    ) -> None:
-        self._store = store
-        self._reader = reader
-        self._minter = minter
-        self._refresh_key = refresh_key
-        self._policy = policy
-        self._clock = clock
+    store: SessionStore
+    reader: TokenReader
+    minter: Minter
+    refresh_key: bytes
+    policy: SessionPolicy
+    clock: Clock
 
     async def refresh(
         self,
@@ -52,20 +45,20 @@ class SessionRefresh:
         """Exchange a refresh token for a new pair. Raises Unauthorised (clear tokens) or
         TokenTheftDetected (after revoking the session)."""
         try:
-            sealed = rt.open(self._refresh_key, token)
+            sealed = rt.open(self.refresh_key, token)
         except InvalidRefreshToken:
             raise Unauthorised("refresh token is not valid", clear_tokens=True) from None
-        if check_anti_csrf_token and not self._reader.anti_csrf_ok(
+        if check_anti_csrf_token and not self.reader.anti_csrf_ok(
             sealed.anti_csrf_token, anti_csrf_token, anti_csrf
         ):
             raise Unauthorised("anti-csrf token missing or not matching", clear_tokens=True)
         presented_hash1 = rt.hash1(token)
-        now = self._clock.now_ms()
-        step, written = await self._store.decide_and_write(
+        now = self.clock.now_ms()
+        step, written = await self.store.decide_and_write(
             sealed.session_handle,
             functools.partial(
                 refresh_step,
-                self._policy,
+                self.policy,
                 presented_hash1=presented_hash1,
                 parent_hash1=sealed.parent_hash1,
                 now=now,
@@ -89,9 +82,9 @@ class SessionRefresh:
         anti_csrf_enabled: bool | None,
     ) -> IssuedTokens:
         """The next pair: a refresh token sealed with its parent's hash, and its access token."""
-        anti_csrf = self._minter.new_anti_csrf(anti_csrf_enabled)
+        anti_csrf = self.minter.new_anti_csrf(anti_csrf_enabled)
         child = rt.seal(
-            self._refresh_key,
+            self.refresh_key,
             rt.RefreshTokenPayload(
                 record.session_handle,
                 record.tenant_id,
@@ -99,5 +92,5 @@ class SessionRefresh:
                 anti_csrf_token=anti_csrf,
             ),
         )
-        access = await self._minter.mint(record, rt.hash1(child), parent_hash1, anti_csrf, now)
+        access = await self.minter.mint(record, rt.hash1(child), parent_hash1, anti_csrf, now)
         return IssuedTokens(access, child, expires_at, anti_csrf)

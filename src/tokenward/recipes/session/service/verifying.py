@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from tokenward.recipes.session.errors import SessionBusy, Unauthorised
@@ -21,20 +22,13 @@ from tokenward.shared.clock import Clock
 from tokenward.shared.token_errors import UnknownKeyId
 
 
+@dataclass(frozen=True, slots=True)
 class SessionVerification:
-    def __init__(
-        self,
-        store: SessionStore,
-        reader: TokenReader,
-        minter: Minter,
-        policy: SessionPolicy,
-        clock: Clock,
-    ) -> None:
-        self._store = store
-        self._reader = reader
-        self._minter = minter
-        self._policy = policy
-        self._clock = clock
+    store: SessionStore
+    reader: TokenReader
+    minter: Minter
+    policy: SessionPolicy
+    clock: Clock
 
     async def verify(
         self,
@@ -48,11 +42,11 @@ class SessionVerification:
         """Check an access token. Without a parent hash and without ``check_database`` this does
         no I/O; otherwise it consults (and may promote) the session row."""
         try:
-            claims = self._reader.parse_now(token)  # the common case, without a coroutine
+            claims = self.reader.parse_now(token)  # the common case, without a coroutine
         except UnknownKeyId:
-            claims = await self._reader.parse_with_reloaded_keys(token)
+            claims = await self.reader.parse_with_reloaded_keys(token)
         if check_anti_csrf_token:
-            self._reader.check_anti_csrf(claims, anti_csrf_token, anti_csrf)
+            self.reader.check_anti_csrf(claims, anti_csrf_token, anti_csrf)
         if claims.parent_refresh_token_hash1 is None and not check_database:
             return VerifiedSession(claims, token)
         return await self._with_database(claims, token, check_database=check_database)
@@ -60,14 +54,14 @@ class SessionVerification:
     async def _with_database(
         self, claims: AccessTokenClaims, token: str, *, check_database: bool
     ) -> VerifiedSession:
-        now = self._clock.now_ms()
+        now = self.clock.now_ms()
         # The store reads the row, decides and writes only if the row did not change; a lost
         # race is decided again on the row as it now is.
-        step, written = await self._store.decide_and_write(
+        step, written = await self.store.decide_and_write(
             claims.session_handle,
             functools.partial(
                 verify_step,
-                self._policy,
+                self.policy,
                 token_hash1=claims.refresh_token_hash1,
                 parent_hash1=claims.parent_refresh_token_hash1,
                 now=now,
@@ -83,7 +77,7 @@ class SessionVerification:
         )
         if not reissue:
             return VerifiedSession(claims, token)
-        access = await self._minter.mint(
+        access = await self.minter.mint(
             record, claims.refresh_token_hash1, None, claims.anti_csrf_token, now
         )
         return VerifiedSession(claims, token, access)
