@@ -1,7 +1,7 @@
 """``SessionAuth``: an ``httpx.Auth`` that keeps a SuperTokens-style session alive by itself.
 
 The whole flow (sign in lazily, renew before expiry or after a session-expired answer, retry
-once) is written once, as the generator ``locked_flow``; ``tokenward.client.driver`` runs it
+once) is written once, as the generator ``locked_flow``; ``tokenward.client.flow_runner`` runs it
 under ``httpx.Client`` and ``httpx.AsyncClient`` alike. It takes the lock only around the
 decision to sign in or refresh and the call itself, and decides by generation number (see
 ``state``) so that callers who waited while another refreshed do not refresh again.
@@ -20,8 +20,8 @@ from typing import Any, NoReturn
 import httpx
 
 from tokenward.client import protocol
-from tokenward.client.driver import Flow, Lock, LockedFlowAuth, Reply, Step, send
 from tokenward.client.errors import AuthUnavailable, ClientError, SessionExpired
+from tokenward.client.flow_runner import Flow, Lock, LockedFlowAuth, Reply, Step, send
 from tokenward.client.state import SessionState, Snapshot
 from tokenward.client.storage import TokenFile
 from tokenward.client.tokens import REMOVED, Issued, Tokens, read_update

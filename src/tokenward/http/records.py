@@ -1,15 +1,16 @@
 """The record a recipe declares in its ``record.py``: everything the app is built from.
 
 A recipe's routes (frontend API with their OpenAPI operation and rate limit, core API), its
-tables and its session claims are listed in one place. ``tokenward.app`` builds the ASGI routes,
-the OpenAPI document and the rate limits from the enabled recipes' records, so adding a route is
-one edit in the recipe's record.
+settings model, its tables and its session claims are listed in one place. ``tokenward.app``
+builds the ASGI routes, the OpenAPI document and the rate limits from the enabled recipes'
+records, so adding a route is one edit in the recipe's record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
 from sqlalchemy import Table
 
 from tokenward.http.openapi import Operation
@@ -57,6 +58,9 @@ class RecipeRecord:
     """The recipe's tables; their migrations are in ``shared.database.migrations``."""
     claims: tuple[BooleanClaim | PrimitiveArrayClaim, ...] = ()
     """The session claims the recipe owns (in the access token payload)."""
+    settings: type[BaseModel] | None = None
+    """The recipe's settings model, one of the models ``tokenward.config.Settings`` is composed
+    of (its fields keep their flat ``TOKENWARD_<NAME>`` names)."""
 
 
 def tenanted_paths(path: str, tenanted: bool) -> list[str]:

@@ -7,6 +7,7 @@ from tokenward.http.openapi import Operation
 from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
 from tokenward.recipes.emailpassword import cdi, fdi
 from tokenward.recipes.emailpassword import schemas as s
+from tokenward.recipes.emailpassword.settings import EmailPasswordSettings
 
 EP, TAG = "emailpassword", "EmailPassword Recipe"
 EMAIL_EXISTS = rl.Limit(rl.email_exists, rl.query_email)
@@ -73,4 +74,5 @@ RECORD = RecipeRecord(
             tenanted=True,
         ),
     ),
+    settings=EmailPasswordSettings,
 )  # fmt: skip

@@ -8,6 +8,7 @@ from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
 from tokenward.recipes.emailverification import cdi, fdi
 from tokenward.recipes.emailverification import schemas as s
 from tokenward.recipes.emailverification.service import EMAIL_VERIFIED
+from tokenward.recipes.emailverification.settings import EmailVerificationSettings
 from tokenward.shared.database import schema
 
 EV, TAG = "emailverification", "EmailVerification Recipe"
@@ -47,4 +48,5 @@ RECORD = RecipeRecord(
     ),
     tables=(schema.verified_emails,),
     claims=(EMAIL_VERIFIED,),
+    settings=EmailVerificationSettings,
 )  # fmt: skip

@@ -6,6 +6,7 @@ from tokenward.http.openapi import Operation
 from tokenward.http.records import FrontendRoute, RecipeRecord
 from tokenward.recipes.jwt import fdi
 from tokenward.recipes.jwt import schemas as s
+from tokenward.recipes.jwt.settings import JwtSettings
 from tokenward.shared.database import schema
 
 KEYS = "JWT Recipe"
@@ -25,4 +26,5 @@ RECORD = RecipeRecord(
         ),
     ),
     tables=(schema.signing_keys, schema.app_secrets),
+    settings=JwtSettings,
 )  # fmt: skip

@@ -8,6 +8,7 @@ from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
 from tokenward.http.schemas import StatusOK
 from tokenward.recipes.session import cdi, fdi
 from tokenward.recipes.session import schemas as s
+from tokenward.recipes.session.settings import SessionSettings
 from tokenward.shared.database import schema
 
 SESSION = "Session Recipe"
@@ -43,4 +44,5 @@ RECORD = RecipeRecord(
         CoreRoute("PUT", "/recipe/jwt/data", cdi.put_jwt_data),
     ),
     tables=(schema.sessions,),
+    settings=SessionSettings,
 )  # fmt: skip

@@ -3,7 +3,7 @@
 httpx drives an ``Auth`` through ``sync_auth_flow`` (``Client``) or ``async_auth_flow``
 (``AsyncClient``). Its default drivers cannot hold a lock across a yielded request, and a
 session refresh must be single-flight. So a flow here yields ``Send`` steps (requests) and
-``Lock`` steps, and the two drivers below interpret them: the same generator, with a
+``Lock`` steps, and ``LockedFlowAuth`` runs them under either client: the same generator, with a
 ``threading.Lock`` under threads and an ``asyncio.Lock`` (one per event loop) under tasks.
 Only the locking and the body reads differ; the flow itself exists once, in the subclass.
 """
