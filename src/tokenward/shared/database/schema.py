@@ -1,6 +1,6 @@
 """Table definitions used by the queries (SQLAlchemy Core, no ORM).
 
-Migrations in ``migrations/versions`` create these tables; ``tests/store/test_migrations.py``
+Migrations in ``migrations/versions`` create these tables; ``tests/shared/database/test_engine.py``
 checks that the migrated database and this metadata agree. Timestamps are milliseconds since the
 epoch (BIGINT), as in SuperTokens' core, so values pass through the wire protocols unchanged.
 """
