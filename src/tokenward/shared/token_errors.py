@@ -1,7 +1,7 @@
 """Typed failures of the token layer.
 
 Each class maps to exactly one outcome the HTTP layer must produce, so that mapping lives in
-one place (``http``) and the core never picks status codes. Messages are fixed strings: they
+one place (``http``) and the token code never picks status codes. Messages are fixed strings: they
 never contain token material, because exception text ends up in logs.
 """
 
