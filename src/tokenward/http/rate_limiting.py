@@ -37,22 +37,23 @@ Limits = Callable[[Policy], tuple[Window, Window | None]]
 @dataclass(frozen=True, slots=True)
 class Limit:
     """An endpoint's budgets: ``windows`` per client address and, when ``identify`` finds a
-    subject, per subject. ``sign_in`` instead applies the failure budgets and delays of
-    sign-in (``sign_in_limited``)."""
+    subject, per subject."""
 
-    windows: Limits | None = None
+    windows: Limits
     identify: Identify | None = None
-    sign_in: bool = False
 
     def wrap(self, endpoint: Endpoint) -> Endpoint:
-        if self.sign_in:
-            return sign_in_limited(endpoint)
-        if self.windows is None:
-            raise ValueError("a rate limit needs its windows")
         return limited(endpoint, self.windows, self.identify)
 
 
-SIGN_IN = Limit(sign_in=True)
+class SignInLimit:
+    """Sign-in's failure budgets and growing delays (``sign_in_limited``)."""
+
+    def wrap(self, endpoint: Endpoint) -> Endpoint:
+        return sign_in_limited(endpoint)
+
+
+SIGN_IN = SignInLimit()
 
 TOO_MANY = "Too many requests. Please try again later."
 

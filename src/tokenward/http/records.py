@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 
 from tokenward.http.openapi import Operation
-from tokenward.http.rate_limiting import Limit
+from tokenward.http.rate_limiting import Limit, SignInLimit
 from tokenward.http.requests import Endpoint
 from tokenward.shared.claims import BooleanClaim, PrimitiveArrayClaim
 
@@ -32,7 +32,7 @@ class FrontendRoute:
     operation: Operation
     tenanted: bool = False
     """Also served at ``/<tenant_id><path>``."""
-    limit: Limit | None = None
+    limit: Limit | SignInLimit | None = None
     """The rate limit the endpoint sits behind (when rate limiting is on)."""
     absolute: bool = False
 
