@@ -5,7 +5,7 @@ class wires together over one store, key ring and policy."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from tokenward.recipes.jwt.service import KeyRing
@@ -98,7 +98,7 @@ class SessionService:
         await self._store.create(record)
         return IssuedTokens(access, token, record.expires_at, anti_csrf_token)
 
-    async def verify(
+    def verify(
         self,
         token: str,
         *,
@@ -106,9 +106,10 @@ class SessionService:
         anti_csrf_token: str | None = None,
         check_anti_csrf_token: bool = False,
         anti_csrf: bool | None = None,
-    ) -> VerifiedSession:
-        """``SessionVerification.verify``."""
-        return await self._verification.verify(
+    ) -> Coroutine[Any, Any, VerifiedSession]:
+        """``SessionVerification.verify``, its coroutine handed back as it is: every verified
+        request comes here, and a second coroutine wrapping the first would cost each one."""
+        return self._verification.verify(
             token,
             check_database=check_database,
             anti_csrf_token=anti_csrf_token,
