@@ -12,9 +12,16 @@ from tokenward.config import Settings
 from tokenward.config.email import EmailSettings
 from tokenward.config.hashing import PasswordHashingSettings
 from tokenward.config.server import ServerSettings
+from tokenward.config.sms import SmsSettings
 from tokenward.shared.rate_limits.settings import RateLimitSettings
 
-SHARED_MODELS = (ServerSettings, RateLimitSettings, PasswordHashingSettings, EmailSettings)
+SHARED_MODELS = (
+    ServerSettings,
+    RateLimitSettings,
+    PasswordHashingSettings,
+    EmailSettings,
+    SmsSettings,
+)
 
 
 def test_every_recipe_folder_has_an_enabled_record() -> None:

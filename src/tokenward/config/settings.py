@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from tokenward.config.email import EmailSettings
 from tokenward.config.hashing import PasswordHashingSettings
 from tokenward.config.server import ServerSettings, is_local
+from tokenward.config.sms import SmsSettings
 from tokenward.recipes.emailpassword.settings import EmailPasswordSettings
 from tokenward.recipes.emailverification.settings import EmailVerificationSettings
 from tokenward.recipes.jwt.settings import JwtSettings
@@ -34,6 +35,7 @@ class Settings(
     PasswordHashingSettings,
     EmailVerificationSettings,
     EmailSettings,
+    SmsSettings,
     BaseSettings,
 ):
     """Every setting tokenward reads. Field docs are the reference for docs/configuration.md."""
