@@ -42,7 +42,20 @@ class TheftEvent:
     user_agent: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SignUpAttempt:
+    """Someone without an account is about to sign up (asked before a passwordless code is
+    sent to a new email or phone number)."""
+
+    recipe_id: str
+    tenant_id: str
+    email: str | None
+    phone_number: str | None
+
+
 UserHook = Callable[[AuthEvent], Awaitable[None]]
+SignUpCheck = Callable[[SignUpAttempt], Awaitable[bool]]
+"""Returns False to refuse the sign-up (``SIGN_IN_UP_NOT_ALLOWED``): invite-only apps."""
 ClaimsHook = Callable[[UserRecord, str], Awaitable[Mapping[str, Any]]]
 """(user, tenant id) -> extra access-token claims for a new session."""
 TheftHook = Callable[[TheftEvent], Awaitable[None]]
@@ -55,6 +68,8 @@ class Hooks:
     on_theft_detected: Sequence[TheftHook] = ()
     access_token_claims: Sequence[ClaimsHook] = ()
     sign_up_fields: Sequence[SignUpField] = field(default_factory=tuple)
+    allow_sign_up: Sequence[SignUpCheck] = ()
+    """Every check must allow a passwordless sign-up (existing users sign in regardless)."""
 
 
 async def extra_claims(hooks: Hooks, user: UserRecord, tenant_id: str) -> dict[str, Any]:

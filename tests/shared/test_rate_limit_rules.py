@@ -70,6 +70,8 @@ def test_rl_02_one_address_meets_its_own_delay_long_before_the_account_does() ->
         max_delay_s=900,
         emails_per_address=5,
         emails_per_ip=20,
+        codes_per_contact=5,
+        codes_per_ip=20,
     )
     assert policy.sign_in_account.free == 4 * policy.sign_in_account_ip.free
     assert policy.sign_in_account.hard_limit == NIST_MAX_FAILURES

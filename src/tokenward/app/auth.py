@@ -1,9 +1,9 @@
 """``Auth``: tokenward wired from its settings, for `tokenward serve` and for embedding.
 
-It owns the stores, the keys, the password hasher and the email sender; ``lifespan()`` opens and
-closes them and plugs into the app's lifespan; ``install(app)`` adds the frontend API routes, the
-middleware that carries token changes onto responses, CORS for the website, and the mapping of
-session errors to the protocol's responses.
+It owns the stores, the keys, the password hasher and the email and SMS senders; ``lifespan()``
+opens and closes them and plugs into the app's lifespan; ``install(app)`` adds the frontend API
+routes, the middleware that carries token changes onto responses, CORS for the website, and the
+mapping of session errors to the protocol's responses.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tokenward.shared.claims import ClaimValidator
 from tokenward.shared.clock import Clock, SystemClock
 from tokenward.shared.database import migrate
 from tokenward.shared.email_delivery import EmailSender
+from tokenward.shared.sms_delivery import SmsSender
 
 # Headers the frontend SDKs send (SuperTokens' list) plus content-type.
 CORS_ALLOW_HEADERS = [
@@ -55,6 +56,7 @@ class Auth:
         migrate_on_start: bool = True,
         clock: Clock | None = None,
         email_sender: EmailSender | None = None,
+        sms_sender: SmsSender | None = None,
     ) -> None:
         """``settings`` default to the environment (``TOKENWARD_*``). ``claim_validators`` are
         added to the global ones (email verification in REQUIRED mode). With
@@ -65,6 +67,7 @@ class Auth:
         self._migrate = migrate_on_start
         self._clock = clock or SystemClock()
         self._email_sender = email_sender
+        self._sms_sender = sms_sender
         self._runtime: Runtime | None = None
 
     @property
@@ -83,7 +86,12 @@ class Auth:
             else:
                 await migrate.require_current(stores.db)
             services = await open_services(
-                self.settings, stores, self._clock, sender=self._email_sender
+                self.settings,
+                stores,
+                self._clock,
+                sender=self._email_sender,
+                sms=self._sms_sender,
+                hooks=self.hooks,
             )
             self._runtime = Runtime(
                 settings=self.settings,

@@ -1,5 +1,5 @@
-"""Periodic housekeeping: expired sessions, single-use tokens and rate-limit counters, and
-retired signing keys."""
+"""Periodic housekeeping: expired sessions, single-use tokens, passwordless codes and
+rate-limit counters, and retired signing keys."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class CleanupReport:
     one_time_tokens: int
     signing_keys: int
     rate_limits: int
+    passwordless_codes: int = 0
 
 
 async def cleanup(stores: Stores, keys: KeyRing, clock: Clock) -> CleanupReport:
@@ -28,12 +29,13 @@ async def cleanup(stores: Stores, keys: KeyRing, clock: Clock) -> CleanupReport:
     sessions = await stores.sessions.delete_expired(now)
     tokens = await stores.one_time_tokens.delete_expired(now)
     counters = await stores.rate_limits.delete_expired(now)
+    codes = await stores.passwordless.remove_expired(now)
     await keys.reload()
     retired = keys.retired_before()
     removed_keys = 0
     if retired is not None:
         removed_keys = await stores.signing_keys.delete_created_before(retired)
-    return CleanupReport(sessions, tokens, removed_keys, counters)
+    return CleanupReport(sessions, tokens, removed_keys, counters, codes)
 
 
 async def cleanup_forever(stores: Stores, keys: KeyRing, clock: Clock, interval_s: int) -> None:

@@ -7,6 +7,7 @@ from tokenward.recipes.emailpassword.record import RECORD as EMAIL_PASSWORD
 from tokenward.recipes.emailverification.record import RECORD as EMAIL_VERIFICATION
 from tokenward.recipes.jwt.record import RECORD as JWT
 from tokenward.recipes.multitenancy.record import RECORD as MULTITENANCY
+from tokenward.recipes.passwordless.record import RECORD as PASSWORDLESS
 from tokenward.recipes.session.record import RECORD as SESSION
 from tokenward.recipes.usermetadata.record import RECORD as USER_METADATA
 from tokenward.recipes.userroles.record import RECORD as USER_ROLES
@@ -17,6 +18,7 @@ RECIPES: tuple[RecipeRecord, ...] = (
     SESSION,
     EMAIL_VERIFICATION,
     EMAIL_PASSWORD,
+    PASSWORDLESS,
     USERS,
     MULTITENANCY,
     USER_ROLES,

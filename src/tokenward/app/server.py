@@ -14,17 +14,28 @@ from tokenward.config import Settings, settings_from_json
 from tokenward.http.errors import unexpected
 from tokenward.shared.clock import Clock
 from tokenward.shared.email_delivery import EmailSender
+from tokenward.shared.sms_delivery import SmsSender
 
 RESOLVED_SETTINGS_ENV = "_TOKENWARD_RESOLVED_SETTINGS"
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, email_sender: EmailSender | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    email_sender: EmailSender | None = None,
+    sms_sender: SmsSender | None = None,
 ) -> Starlette:
     """The standalone server. It refuses to start on an out-of-date schema (run `tokenward
-    migrate`). ``clock`` and ``email_sender`` replace the system clock and the configured mail
-    backend (tests)."""
-    auth = Auth(settings, migrate_on_start=False, clock=clock, email_sender=email_sender)
+    migrate`). ``clock``, ``email_sender`` and ``sms_sender`` replace the system clock and the
+    configured mail and SMS backends (tests)."""
+    auth = Auth(
+        settings,
+        migrate_on_start=False,
+        clock=clock,
+        email_sender=email_sender,
+        sms_sender=sms_sender,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

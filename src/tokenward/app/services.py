@@ -7,12 +7,16 @@ from functools import partial
 
 from tokenward.app.stores import Stores
 from tokenward.config import Settings
+from tokenward.hooks import Hooks, SignUpAttempt
 from tokenward.recipes.emailpassword.rules import default_validators
 from tokenward.recipes.emailpassword.service.accounts import EmailPasswordAccounts, PasswordRules
 from tokenward.recipes.emailpassword.service.common_passwords import common_passwords
 from tokenward.recipes.emailpassword.service.password_reset import PasswordReset
 from tokenward.recipes.emailverification.service import EmailVerification, Mode
 from tokenward.recipes.jwt.service import KeyRing
+from tokenward.recipes.passwordless.port import Contact
+from tokenward.recipes.passwordless.rules import RECIPE_ID as PASSWORDLESS
+from tokenward.recipes.passwordless.service import CodePolicy, Passwordless, SignUpCheck
 from tokenward.recipes.session.rules import refresh_token
 from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
 from tokenward.recipes.session.rules.policy import SessionPolicy
@@ -26,6 +30,8 @@ from tokenward.shared.encoding import b64url_decode, b64url_encode
 from tokenward.shared.password_hashing import PasswordHasher
 from tokenward.shared.rate_limits import rules as rate_limit
 from tokenward.shared.rate_limits.limiter import RateLimiter
+from tokenward.shared.sms_delivery import SmsSender
+from tokenward.shared.sms_delivery import sender_from_settings as sms_sender_from_settings
 
 REFRESH_KEY_SECRET = "refresh_token_key"  # noqa: S105 - the name of a stored secret
 
@@ -38,6 +44,7 @@ class Services:
     accounts: EmailPasswordAccounts
     password_reset: PasswordReset
     email_verification: EmailVerification
+    passwordless: Passwordless
     roles: Roles
     user_metadata: UserMetadata
     rate_limits: RateLimiter | None
@@ -67,12 +74,63 @@ def rate_limiter(settings: Settings, stores: Stores, clock: Clock) -> RateLimite
         max_delay_s=settings.rate_limit_max_delay,
         emails_per_address=settings.rate_limit_emails_per_address,
         emails_per_ip=settings.rate_limit_emails_per_ip,
+        codes_per_contact=settings.rate_limit_codes_per_contact,
+        codes_per_ip=settings.rate_limit_codes_per_ip,
     )
     return RateLimiter(stores.rate_limits, policy, clock)
 
 
+def sign_up_check(hooks: Hooks) -> SignUpCheck | None:
+    """The app's ``allow_sign_up`` hooks as the passwordless use case asks them."""
+    checks = tuple(hooks.allow_sign_up)
+    if not checks:
+        return None
+
+    async def allowed(tenant_id: str, contact: Contact) -> bool:
+        attempt = SignUpAttempt(PASSWORDLESS, tenant_id, contact.email, contact.phone_number)
+        for check in checks:
+            if not await check(attempt):
+                return False
+        return True
+
+    return allowed
+
+
+def passwordless(
+    settings: Settings,
+    stores: Stores,
+    clock: Clock,
+    mail: EmailSender,
+    sms: SmsSender,
+    hooks: Hooks,
+) -> Passwordless:
+    policy = CodePolicy(
+        flow_type=settings.passwordless_flow_type,
+        contact_method=settings.effective_passwordless_contact_method,
+        code_lifetime_ms=settings.passwordless_code_lifetime * 1000,
+        max_attempts=settings.passwordless_max_code_input_attempts,
+        app_name=settings.app_name,
+        website=settings.effective_website_domain + settings.website_base_path.rstrip("/"),
+    )
+    return Passwordless(
+        stores.passwordless,
+        stores.users,
+        mail,
+        sms,
+        policy,
+        clock,
+        sign_up_check=sign_up_check(hooks),
+    )
+
+
 async def open_services(
-    settings: Settings, stores: Stores, clock: Clock, *, sender: EmailSender | None = None
+    settings: Settings,
+    stores: Stores,
+    clock: Clock,
+    *,
+    sender: EmailSender | None = None,
+    sms: SmsSender | None = None,
+    hooks: Hooks | None = None,
 ) -> Services:
     """Load the keys (making the first signing key if there is none) and the refresh-token
     sealing key (made once per deployment, shared by every instance), and build the flows."""
@@ -143,6 +201,14 @@ async def open_services(
         accounts,
         reset,
         verification,
+        passwordless(
+            settings,
+            stores,
+            clock,
+            mail,
+            sms or sms_sender_from_settings(settings),
+            hooks or Hooks(),
+        ),
         Roles(stores.roles, clock),
         UserMetadata(stores.user_metadata, clock),
         rate_limiter(settings, stores, clock),

@@ -10,6 +10,8 @@ from tokenward.recipes.emailverification.port import EmailVerificationStore
 from tokenward.recipes.emailverification.sql import SqlEmailVerificationStore
 from tokenward.recipes.jwt.port import SecretStore, SigningKeyStore
 from tokenward.recipes.jwt.sql import SqlSecretStore, SqlSigningKeyStore
+from tokenward.recipes.passwordless.port import PasswordlessStore
+from tokenward.recipes.passwordless.sql import SqlPasswordlessStore
 from tokenward.recipes.session.port import SessionStore
 from tokenward.recipes.session.sql import SqlSessionStore
 from tokenward.recipes.usermetadata.port import UserMetadataStore
@@ -37,6 +39,7 @@ class Stores:
     users: UserStore
     email_verification: EmailVerificationStore
     password_reset: PasswordResetStore
+    passwordless: PasswordlessStore
     roles: RoleStore
     user_metadata: UserMetadataStore
     rate_limits: RateLimitStore
@@ -53,6 +56,7 @@ class Stores:
             users=SqlUserStore(db),
             email_verification=SqlEmailVerificationStore(db),
             password_reset=SqlPasswordResetStore(db),
+            passwordless=SqlPasswordlessStore(db),
             roles=SqlRoleStore(db),
             user_metadata=SqlUserMetadataStore(db),
             rate_limits=SqlRateLimitStore(db),

@@ -17,6 +17,8 @@ from tokenward.config.sms import SmsSettings
 from tokenward.recipes.emailpassword.settings import EmailPasswordSettings
 from tokenward.recipes.emailverification.settings import EmailVerificationSettings
 from tokenward.recipes.jwt.settings import JwtSettings
+from tokenward.recipes.passwordless.rules import ContactMethod
+from tokenward.recipes.passwordless.settings import PasswordlessSettings
 from tokenward.recipes.session.rules import cookie_policy
 from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
 from tokenward.recipes.session.settings import SessionSettings
@@ -34,6 +36,7 @@ class Settings(
     EmailPasswordSettings,
     PasswordHashingSettings,
     EmailVerificationSettings,
+    PasswordlessSettings,
     EmailSettings,
     SmsSettings,
     BaseSettings,
@@ -65,7 +68,29 @@ class Settings(
             )
         if self.email_backend is EmailBackend.SMTP and not self.smtp_host:
             raise ValueError("smtp_host (TOKENWARD_SMTP_HOST): required when email_backend is smtp")
+        if (
+            "passwordless_contact_method" in self.model_fields_set
+            and self.passwordless_contact_method.takes_phone
+            and self._console_sms_off_localhost
+        ):
+            raise ValueError(
+                "sms_backend (TOKENWARD_SMS_BACKEND): set it when the API is not on localhost "
+                "and passwordless_contact_method takes phone numbers; the default console "
+                "backend prints sign-in codes to standard output"
+            )
         return self
+
+    @property
+    def _console_sms_off_localhost(self) -> bool:
+        return "sms_backend" not in self.model_fields_set and not is_local(self.api_domain)
+
+    @property
+    def effective_passwordless_contact_method(self) -> ContactMethod:
+        """The contact methods passwordless sign-in takes. Left at its default off localhost
+        with no SMS backend set, it is email only: codes are never printed in production."""
+        if self._console_sms_off_localhost:
+            return ContactMethod.EMAIL
+        return self.passwordless_contact_method
 
     @property
     def effective_website_domain(self) -> str:

@@ -51,7 +51,8 @@ class Operation:
     """The ``rid`` header the SDKs send."""
     session: Session | None = None
     issues_tokens: bool = False
-    email_query: bool = False
+    query: str | None = None
+    """The one required query parameter (``email``, ``phoneNumber``)."""
     frontend: bool = True
     """A frontend API call: may be rate limited (429)."""
     database: bool = True
@@ -215,10 +216,10 @@ def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -
                 "schema": {"type": "string", "pattern": f"^{TENANT_ID_PATTERN}$"},
             }
         )
-    if op.email_query:
+    if op.query is not None:
         parameters.append(
             {
-                "name": "email",
+                "name": op.query,
                 "in": "query",
                 "required": True,
                 "schema": {"type": "string", "minLength": 1},
@@ -259,7 +260,7 @@ def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -
     else:
         ok = _json("OK; business outcomes are told apart by `status`", op.ok, tokens)
     responses: dict[str, Any] = {"200": ok}
-    if op.body is not None or op.email_query or tenanted:
+    if op.body is not None or op.query is not None or tenanted:
         responses["400"] = _json("Malformed request, invalid or unknown tenant", s.Message)
     if op.session is not None:
         responses["401"] = _json(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -138,28 +139,36 @@ def _succeeded(response: Response) -> bool:
 # --- finding the subject ------------------------------------------------------------------------
 
 
-async def form_email(request: Request) -> tuple[Request, Subject]:
-    """The tenant and normalised email of a ``formFields`` body. The body is read here (with
+def body_subject(pick: Callable[[dict[str, Any]], str | None]) -> Identify:
+    """The tenant and the identifier ``pick`` finds in a JSON body. The body is read here (with
     the usual size cap) and replayed to the endpoint, which reports anything malformed."""
-    raw = await read_body(request)
-    replayed = Request(request.scope, _replay(raw))
-    try:
-        fields = json_loads_object(raw, storable=True).get("formFields")
-    except ValueError:
-        return replayed, None
+
+    async def identify(request: Request) -> tuple[Request, Subject]:
+        raw = await read_body(request)
+        replayed = Request(request.scope, _replay(raw))
+        try:
+            value = pick(json_loads_object(raw, storable=True))
+        except ValueError:
+            return replayed, None
+        return replayed, None if value is None else (tenant_of(request), value)
+
+    return identify
+
+
+def _form_email(body: dict[str, Any]) -> str | None:
+    """The normalised email of a ``formFields`` body."""
+    fields = body.get("formFields")
     if not isinstance(fields, list):
-        return replayed, None
+        return None
     for field in fields:
         if isinstance(field, dict) and field.get("id") == "email":
             value = field.get("value")
             if isinstance(value, str):
-                return replayed, (tenant_of(request), normalise_email(value))
-    return replayed, None
+                return normalise_email(value)
+    return None
 
 
-async def query_email(request: Request) -> tuple[Request, Subject]:
-    email = request.query_params.get("email")
-    return request, None if not email else (tenant_of(request), normalise_email(email))
+form_email = body_subject(_form_email)
 
 
 async def session_user(request: Request) -> tuple[Request, Subject]:
@@ -182,6 +191,20 @@ def sign_up(policy: Policy) -> tuple[Window, Window | None]:
     return policy.sign_up_per_ip, policy.sign_up_per_email
 
 
+def query_value(name: str, normalise: Callable[[str], str | None]) -> Identify:
+    """The tenant and the normalised value of the query parameter ``name``."""
+
+    async def identify(request: Request) -> tuple[Request, Subject]:
+        raw = request.query_params.get(name)
+        value = normalise(raw) if raw else None
+        return request, None if value is None else (tenant_of(request), value)
+
+    return identify
+
+
+query_email = query_value("email", normalise_email)
+
+
 def email_exists(policy: Policy) -> tuple[Window, Window | None]:
     return policy.email_exists_per_ip, policy.email_exists_per_email
 
@@ -189,6 +212,20 @@ def email_exists(policy: Policy) -> tuple[Window, Window | None]:
 def emails(policy: Policy) -> tuple[Window, Window | None]:
     """Reset and verification links share the budgets: both send mail."""
     return policy.emails_per_ip, policy.emails_per_account
+
+
+def codes(policy: Policy) -> tuple[Window, Window | None]:
+    """Passwordless codes sent, per address and per email or phone number."""
+    return policy.codes_per_ip, policy.codes_per_contact
+
+
+def resent_codes(policy: Policy) -> tuple[Window, Window | None]:
+    """Passwordless codes resent, per address and per sign-in attempt (device)."""
+    return policy.codes_per_ip, policy.codes_per_device
+
+
+def code_consumes(policy: Policy) -> tuple[Window, Window | None]:
+    return policy.code_consumes_per_ip, None
 
 
 def refresh(policy: Policy) -> tuple[Window, Window | None]:

@@ -69,6 +69,28 @@ def email_verification_email(
     )
 
 
+def sign_in_email(
+    to: str, *, code: str | None, link: str | None, app_name: str, valid_for_s: int
+) -> EmailMessage:
+    """The passwordless sign-in email: a code to type, a link to click, or both."""
+    name = {
+        (True, False): "sign_in_code",
+        (False, True): "sign_in_link",
+        (True, True): "sign_in_code_and_link",
+    }.get((code is not None, link is not None))
+    if name is None:
+        raise ValueError("a sign-in email carries a code, a link, or both")
+    return _render(
+        name,
+        to=to,
+        subject=f"Sign in to {app_name}",
+        link=link,
+        app_name=app_name,
+        valid_for_s=valid_for_s,
+        code=code,
+    )
+
+
 def human_duration(seconds: int) -> str:
     """A lifetime as people say it: "1 hour", "24 hours", "7 days", "15 minutes".
 
@@ -97,14 +119,22 @@ def _website_link(settings: Website, page: str, token: str, tenant_id: str) -> s
 
 
 def _render(
-    name: str, *, to: str, subject: str, link: str, app_name: str, valid_for_s: int
+    name: str,
+    *,
+    to: str,
+    subject: str,
+    link: str | None,
+    app_name: str,
+    valid_for_s: int,
+    code: str | None = None,
 ) -> EmailMessage:
-    if urlsplit(link).scheme not in ("http", "https"):
+    if link is not None and urlsplit(link).scheme not in ("http", "https"):
         # Mail clients follow whatever is in href; only web links belong there.
         raise ValueError("an email link must be an http(s) URL")
     values = {
         "app_name": app_name,
-        "link": link,
+        "link": link or "",
+        "code": code or "",
         "subject": subject,
         "valid_for": human_duration(valid_for_s),
     }

@@ -9,18 +9,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tokenward.app.runtime import Runtime
-from tokenward.app.sign_in import Client, How, finish_sign_in
 from tokenward.http import schemas as s
-from tokenward.http.audit import address, audit
-from tokenward.http.context import runtime, token_writes
+from tokenward.http.audit import audit
+from tokenward.http.context import runtime
 from tokenward.http.forms import field_error_body, form_values, require
 from tokenward.http.rate_limiting import password_was_reset
 from tokenward.http.requests import json_body
+from tokenward.http.sign_in import signed_in
 from tokenward.http.tenants import tenant_of
 from tokenward.recipes.emailpassword.errors import WrongCredentials
-from tokenward.recipes.users.port import UserRecord
-from tokenward.recipes.users.wire import user_json
 from tokenward.shared.email_delivery import EmailDeliveryError
 from tokenward.shared.email_links.tokens import InvalidToken
 from tokenward.shared.form_errors import FieldError, FieldErrors
@@ -53,7 +50,7 @@ async def sign_up(request: Request) -> Response:
         user = await rt.services.accounts.sign_up(tenant_id, values["email"], values["password"])
     except FieldErrors as failed:
         return JSONResponse(field_error_body(failed))
-    return await _authenticated(request, rt, user, tenant_id, values, "sign_up")
+    return await signed_in(request, user, tenant_id, "sign_up", form=_without_password(values))
 
 
 async def sign_in(request: Request) -> Response:
@@ -68,34 +65,11 @@ async def sign_in(request: Request) -> Response:
     except WrongCredentials:
         audit(request, "sign_in.failure", tenant_id=tenant_id, email=values["email"])
         return JSONResponse({"status": "WRONG_CREDENTIALS_ERROR"})
-    return await _authenticated(request, rt, user, tenant_id, values, "sign_in")
+    return await signed_in(request, user, tenant_id, "sign_in", form=_without_password(values))
 
 
-async def _authenticated(
-    request: Request,
-    rt: Runtime,
-    user: UserRecord,
-    tenant_id: str,
-    values: dict[str, str],
-    how: How,
-) -> Response:
-    """After a successful sign-up or sign-in: the shared use case starts the session (claims,
-    audit, hooks); here its tokens go onto the response in the mode the request asked for."""
-    signed_in = await finish_sign_in(
-        rt.services,
-        rt.hooks,
-        rt.clock,
-        user=user,
-        tenant_id=tenant_id,
-        how=how,
-        client=Client(address(request), request.headers.get("user-agent")),
-        form={k: v for k, v in values.items() if k != "password"},
-    )
-    mode = rt.transport.creation_mode(request)
-    token_writes(request).add(
-        lambda headers: rt.transport.attach_tokens(request, headers, signed_in.tokens, mode)
-    )
-    return JSONResponse({"status": "OK", "user": user_json(user, signed_in.verified)})
+def _without_password(values: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k != "password"}
 
 
 async def email_exists(request: Request) -> Response:

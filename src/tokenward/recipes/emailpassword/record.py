@@ -35,7 +35,7 @@ RECORD = RecipeRecord(
             "GET", "/emailpassword/email/exists", fdi.email_exists,
             Operation(
                 "emailExists", "Is the email taken by an email/password user", TAG,
-                s.EmailExists, rid=EP, email_query=True,
+                s.EmailExists, rid=EP, query="email",
             ),
             tenanted=True, limit=EMAIL_EXISTS,
         ),
@@ -43,7 +43,7 @@ RECORD = RecipeRecord(
             "GET", "/signup/email/exists", fdi.email_exists,
             Operation(
                 "emailExistsDepr", "Is the email taken (older SDKs)", TAG, s.EmailExists,
-                rid=EP, email_query=True, deprecated=True,
+                rid=EP, query="email", deprecated=True,
             ),
             tenanted=True, limit=EMAIL_EXISTS,
         ),

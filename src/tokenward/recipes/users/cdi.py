@@ -15,6 +15,7 @@ from tokenward.http.tenants import tenant_of
 from tokenward.recipes.users.port import UserRecord
 from tokenward.recipes.users.wire import user_json
 from tokenward.shared.emails import normalise_email
+from tokenward.shared.phone_numbers import normalise_phone
 
 MAX_PAGE = 1000
 
@@ -38,17 +39,29 @@ async def user_by_id(request: Request) -> Response:
 
 @cdi
 async def users_by_account_info(request: Request) -> Response:
+    """Users with a login method of this email or phone number (``doUnionOfAccountInfo``:
+    either matches), oldest first."""
     rt = runtime(request)
+    tenant_id = tenant_of(request)
     email = request.query_params.get("email")
-    found: list[dict[str, object]] = []
+    phone = request.query_params.get("phoneNumber")
+    users: dict[str, UserRecord] = {}
     if email:
-        method = await rt.stores.users.find_email_password(
-            tenant_of(request), normalise_email(email)
-        )
+        email = normalise_email(email)
+        method = await rt.stores.users.find_email_password(tenant_id, email)
         user = await rt.stores.users.get(method.user_id) if method else None
         if user is not None:
-            found.append(await user_answer(rt, user))
-    return ok(users=found)
+            users[user.user_id] = user
+        passwordless = await rt.stores.users.find_passwordless(tenant_id, email=email)
+        if passwordless is not None:
+            users.setdefault(passwordless[0].user_id, passwordless[0])
+    if phone:
+        number = normalise_phone(phone) or phone.strip()
+        passwordless = await rt.stores.users.find_passwordless(tenant_id, phone_number=number)
+        if passwordless is not None:
+            users.setdefault(passwordless[0].user_id, passwordless[0])
+    ordered = sorted(users.values(), key=lambda u: (u.time_joined, u.user_id))
+    return ok(users=[await user_answer(rt, user) for user in ordered])
 
 
 @cdi

@@ -62,6 +62,13 @@ class UserStore(Protocol):
 
     async def find_email_password(self, tenant_id: str, email: str) -> LoginMethodRecord | None: ...
 
+    async def find_passwordless(
+        self, tenant_id: str, *, email: str | None = None, phone_number: str | None = None
+    ) -> tuple[UserRecord, LoginMethodRecord] | None:
+        """The user with the passwordless login method of ``email`` (or ``phone_number``) in
+        ``tenant_id``, and that login method."""
+        ...
+
     async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool: ...
 
     async def delete(self, user_id: str) -> bool: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +38,7 @@ from tokenward.shared.database.schema import (
 )
 
 EP_RECIPE_ID = "emailpassword"
-PASSWORD_RESET = "password_reset"  # noqa: S105 - a token purpose
+PASSWORDLESS_RECIPE_ID = "passwordless"
 
 _METHOD_COLUMNS = (*login_methods.c, login_method_tenants.c.tenant_id)
 
@@ -87,7 +88,7 @@ _EMAIL_PASSWORD_RECIPE_USERS = select(login_method_tenants.c.recipe_user_id).whe
 """The email/password account with ``email`` in ``tenant_id`` (one at most: a unique index)."""
 
 
-def _users_with_methods(which: Any) -> Any:
+def users_with_methods(which: Any) -> Any:
     """Users matching ``which`` with all their login methods, one row per method and tenant."""
     return (
         select(
@@ -110,8 +111,8 @@ def _users_with_methods(which: Any) -> Any:
 
 
 # The reads of every sign-in and every session's claims, each one direct statement.
-_USER_WITH_METHODS = _users_with_methods(users.c.user_id == bindparam("user_id"))
-_EMAIL_PASSWORD_USER = _users_with_methods(
+_USER_WITH_METHODS = users_with_methods(users.c.user_id == bindparam("user_id"))
+_EMAIL_PASSWORD_USER = users_with_methods(
     users.c.user_id.in_(
         select(login_methods.c.user_id).where(
             login_methods.c.recipe_user_id.in_(_EMAIL_PASSWORD_RECIPE_USERS)
@@ -123,7 +124,7 @@ _EMAIL_PASSWORD_METHOD = _methods_query().where(
 )
 
 
-def _user(rows: list[Any]) -> UserRecord | None:
+def user_from_rows(rows: list[Any]) -> UserRecord | None:
     if not rows:
         return None
     methods = _methods(row for row in rows if row.recipe_user_id is not None)
@@ -132,6 +133,89 @@ def _user(rows: list[Any]) -> UserRecord | None:
         time_joined=rows[0].user_time_joined,
         login_methods=tuple(methods),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewLoginMethod:
+    recipe_id: str
+    email: str | None = None
+    phone_number: str | None = None
+    password_hash: str | None = field(default=None, repr=False)
+
+
+async def insert_user(
+    conn: AsyncConnection, user_id: str, tenant_id: str, method: NewLoginMethod, *, now: int
+) -> UserRecord:
+    """Create a user whose one login method is ``method`` (its recipe user id is the user id),
+    inside the caller's transaction. Raises UnknownTenant; a taken email or phone number in
+    the tenant raises the unique index's IntegrityError."""
+    found = await conn.execute(select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant_id))
+    if found.first() is None:
+        raise UnknownTenant(f"tenant {tenant_id!r} does not exist")
+    identity = {"email": method.email, "phone_number": method.phone_number}
+    await conn.execute(insert(users).values(user_id=user_id, time_joined=now))
+    await conn.execute(
+        insert(login_methods).values(
+            recipe_user_id=user_id,
+            user_id=user_id,
+            recipe_id=method.recipe_id,
+            password_hash=method.password_hash,
+            time_joined=now,
+            **identity,
+        )
+    )
+    await conn.execute(
+        insert(login_method_tenants).values(
+            tenant_id=tenant_id, recipe_user_id=user_id, recipe_id=method.recipe_id, **identity
+        )
+    )
+    created = LoginMethodRecord(
+        recipe_user_id=user_id,
+        user_id=user_id,
+        recipe_id=method.recipe_id,
+        tenant_ids=(tenant_id,),
+        time_joined=now,
+        password_hash=method.password_hash,
+        **identity,
+    )
+    return UserRecord(user_id=user_id, time_joined=now, login_methods=(created,))
+
+
+def passwordless_user_query(tenant_id: str, email: str | None, phone_number: str | None) -> Any:
+    """The user with the passwordless login method of this email or phone in the tenant."""
+    which = (
+        login_method_tenants.c.email == email
+        if email is not None
+        else login_method_tenants.c.phone_number == phone_number
+    )
+    recipe_users = select(login_method_tenants.c.recipe_user_id).where(
+        and_(
+            login_method_tenants.c.tenant_id == tenant_id,
+            login_method_tenants.c.recipe_id == literal_column(f"'{PASSWORDLESS_RECIPE_ID}'"),
+            which,
+        )
+    )
+    return users_with_methods(
+        users.c.user_id.in_(
+            select(login_methods.c.user_id).where(login_methods.c.recipe_user_id.in_(recipe_users))
+        )
+    )
+
+
+def passwordless_method(
+    user: UserRecord | None, tenant_id: str, email: str | None, phone_number: str | None
+) -> LoginMethodRecord | None:
+    """The user's passwordless login method of this email or phone in the tenant."""
+    if user is None:
+        return None
+    found = (
+        m
+        for m in user.login_methods
+        if m.recipe_id == PASSWORDLESS_RECIPE_ID
+        and tenant_id in m.tenant_ids
+        and (m.email == email if email is not None else m.phone_number == phone_number)
+    )
+    return next(found, None)
 
 
 class SqlUserStore:
@@ -144,52 +228,21 @@ class SqlUserStore:
     async def create_email_password_user(
         self, *, user_id: str, tenant_id: str, email: str, password_hash: str, now: int
     ) -> UserRecord:
+        method = NewLoginMethod(EP_RECIPE_ID, email=email, password_hash=password_hash)
         try:
             async with self._db.write() as conn:
-                found = await conn.execute(
-                    select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant_id)
-                )
-                if found.first() is None:
-                    raise UnknownTenant(f"tenant {tenant_id!r} does not exist")
-                await conn.execute(insert(users).values(user_id=user_id, time_joined=now))
-                await conn.execute(
-                    insert(login_methods).values(
-                        recipe_user_id=user_id,
-                        user_id=user_id,
-                        recipe_id=EP_RECIPE_ID,
-                        email=email,
-                        password_hash=password_hash,
-                        time_joined=now,
-                    )
-                )
-                await conn.execute(
-                    insert(login_method_tenants).values(
-                        tenant_id=tenant_id,
-                        recipe_user_id=user_id,
-                        recipe_id=EP_RECIPE_ID,
-                        email=email,
-                    )
-                )
+                return await insert_user(conn, user_id, tenant_id, method, now=now)
         except IntegrityError:
             raise EmailAlreadyExists(email) from None
-        method = LoginMethodRecord(
-            recipe_user_id=user_id,
-            user_id=user_id,
-            recipe_id=EP_RECIPE_ID,
-            tenant_ids=(tenant_id,),
-            time_joined=now,
-            email=email,
-            password_hash=password_hash,
-        )
-        return UserRecord(user_id=user_id, time_joined=now, login_methods=(method,))
 
     async def get(self, user_id: str) -> UserRecord | None:
-        return _user(await self._user_with_methods.fetch_all(user_id=user_id))
+        return user_from_rows(await self._user_with_methods.fetch_all(user_id=user_id))
 
     async def find_email_password_user(
         self, tenant_id: str, email: str
     ) -> tuple[UserRecord, LoginMethodRecord] | None:
-        user = _user(await self._email_password_user.fetch_all(tenant_id=tenant_id, email=email))
+        rows = await self._email_password_user.fetch_all(tenant_id=tenant_id, email=email)
+        user = user_from_rows(rows)
         if user is None:
             return None
         # The method the query found (both tables store an account's email alike).
@@ -207,6 +260,15 @@ class SqlUserStore:
         rows = await self._email_password_method.fetch_all(tenant_id=tenant_id, email=email)
         methods = _methods(rows)
         return methods[0] if methods else None
+
+    async def find_passwordless(
+        self, tenant_id: str, *, email: str | None = None, phone_number: str | None = None
+    ) -> tuple[UserRecord, LoginMethodRecord] | None:
+        async with self._db.read() as conn:
+            rows = list(await conn.execute(passwordless_user_query(tenant_id, email, phone_number)))
+        user = user_from_rows(rows)
+        method = passwordless_method(user, tenant_id, email, phone_number)
+        return None if user is None or method is None else (user, method)
 
     async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool:
         async with self._db.write() as conn:

@@ -229,3 +229,41 @@ rate_limits = Table(
     Column("until", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False, index=True),
 )
+
+# Passwordless sign-in (SuperTokens' passwordless recipe): a device is one attempt to sign in
+# with one email or phone number, named by its pre-auth session id (a hash of the device id the
+# browser holds); its codes are stored as hashes of their link codes only.
+passwordless_devices = Table(
+    "passwordless_devices",
+    metadata,
+    Column("pre_auth_session_id", String(64), primary_key=True),
+    Column(
+        "tenant_id",
+        String(64),
+        ForeignKey("tenants.tenant_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("email", String(320)),
+    Column("phone_number", String(32)),
+    Column("link_code_salt", String(64), nullable=False),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_passwordless_devices_tenant_email", "tenant_id", "email"),
+    Index("ix_passwordless_devices_tenant_phone", "tenant_id", "phone_number"),
+)
+
+passwordless_codes = Table(
+    "passwordless_codes",
+    metadata,
+    Column("code_id", String(36), primary_key=True),
+    Column(
+        "pre_auth_session_id",
+        String(64),
+        ForeignKey("passwordless_devices.pre_auth_session_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("link_code_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
+)

@@ -110,6 +110,10 @@ class Policy:
     sign_in_failures_per_ip: Window
     emails_per_ip: Window
     emails_per_account: Window
+    codes_per_ip: Window
+    codes_per_contact: Window
+    codes_per_device: Window
+    code_consumes_per_ip: Window
     sign_in_account_ip: Backoff
     sign_in_account: Backoff
 
@@ -123,6 +127,8 @@ def policy(
     max_delay_s: int,
     emails_per_address: int,
     emails_per_ip: int,
+    codes_per_contact: int,
+    codes_per_ip: int,
 ) -> Policy:
     """The limits from the budgets in the settings. One account from all addresses together
     gets four times the free failures of one account from one address, so an attacker at
@@ -137,6 +143,10 @@ def policy(
         sign_in_failures_per_ip=Window("sign_in.ip", failed_sign_ins_per_ip, HOUR_MS),
         emails_per_ip=Window("email.ip", emails_per_ip, HOUR_MS),
         emails_per_account=Window("email.account", emails_per_address, HOUR_MS),
+        codes_per_ip=Window("code.ip", codes_per_ip, HOUR_MS),
+        codes_per_contact=Window("code.contact", codes_per_contact, HOUR_MS),
+        codes_per_device=Window("code.device", codes_per_contact, HOUR_MS),
+        code_consumes_per_ip=Window("code_consume.ip", requests_per_ip, MINUTE_MS),
         sign_in_account_ip=Backoff("sign_in.account_ip", free_failures, 1000, max_ms),
         sign_in_account=Backoff("sign_in.account", 4 * free_failures, 1000, max_ms),
     )

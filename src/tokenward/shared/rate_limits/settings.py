@@ -42,3 +42,12 @@ class RateLimitSettings(BaseModel):
     rate_limit_emails_per_ip: int = Field(
         default=20, ge=1, description="Reset and verification emails per hour per client address."
     )
+    rate_limit_codes_per_contact: int = Field(
+        default=5,
+        ge=1,
+        description="Passwordless codes sent per hour to one email or phone number, and "
+        "resent per sign-in attempt.",
+    )
+    rate_limit_codes_per_ip: int = Field(
+        default=20, ge=1, description="Passwordless codes sent per hour per client address."
+    )

@@ -1,0 +1,1 @@
+"""Passwordless sign-in: one-time codes and magic links by email or SMS."""
