@@ -52,6 +52,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 CONSOLE_EMAIL_START = "tokenward email (console backend: not sent)"
+CONSOLE_SMS_START = "tokenward sms (console backend: not sent)"
 CONSOLE_EMAIL_RULE = "=" * 72
 
 
@@ -156,10 +157,10 @@ def _password_literals(tree: ast.AST) -> Iterator[str]:
 
 
 def console_emails_removed(lines: Iterable[str]) -> Iterator[str]:
-    """The lines outside the console email backend's printed emails."""
+    """The lines outside the console email and SMS backends' printed messages."""
     inside = False
     for line in lines:
-        if line.strip() == CONSOLE_EMAIL_START:
+        if line.strip() in (CONSOLE_EMAIL_START, CONSOLE_SMS_START):
             inside = True
         elif inside and line.strip() == CONSOLE_EMAIL_RULE:
             inside = False
