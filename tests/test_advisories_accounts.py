@@ -308,10 +308,7 @@ async def table_dump(api: Api, table: str) -> str:
 
 Route = tuple[str, str, object]
 
-OTP_AND_MFA_ROUTES: list[Route] = [
-    ("POST", "/signinup/code", {"email": "known@example.com"}),
-    ("POST", "/signinup/code/consume", {"preAuthSessionId": "x", "userInputCode": "123456"}),
-    ("POST", "/signinup/code/resend", {"preAuthSessionId": "x", "deviceId": "y"}),
+MFA_ROUTES: list[Route] = [
     ("POST", "/totp/device", {"deviceName": "phone"}),
     ("POST", "/totp/device/verify", {"deviceName": "phone", "totp": "123456"}),
     ("POST", "/totp/verify", {"totp": "123456"}),
@@ -354,12 +351,13 @@ async def assert_no_pathway(api: Api, routes: list[Route]) -> None:
     assert (await sign_in(api, "known@example.com")).json()["status"] == "OK"
 
 
-async def test_otp_01_mfa_01_mfa_02_no_otp_or_totp_pathway_exists(api: Api) -> None:
-    await assert_no_pathway(api, OTP_AND_MFA_ROUTES)
+async def test_mfa_01_mfa_02_no_totp_pathway_exists(api: Api) -> None:
+    await assert_no_pathway(api, MFA_ROUTES)
 
 
-async def test_auth_06_no_sign_in_pathway_but_passwords_exists(api: Api) -> None:
-    await assert_no_pathway(api, OTP_AND_MFA_ROUTES + THIRD_PARTY_ROUTES + WEBAUTHN_ROUTES)
+async def test_auth_06_no_sign_in_pathway_but_passwords_and_codes_exists(api: Api) -> None:
+    """Passwordless codes (tests/recipes/passwordless) and passwords are the only ways in."""
+    await assert_no_pathway(api, MFA_ROUTES + THIRD_PARTY_ROUTES + WEBAUTHN_ROUTES)
 
 
 async def test_oauth_01_oauth_02_oauth_03_oauth_04_no_third_party_login_exists(api: Api) -> None:

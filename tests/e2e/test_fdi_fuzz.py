@@ -11,8 +11,9 @@ without a session and once carrying a live one.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ CHECKS = [
 ]
 EXAMPLES = 25
 """Per operation and generation mode: about 1,100 requests in all."""
-OPERATIONS = 21
+OPERATIONS = 33
 EMAIL, PASSWORD = "fuzz@example.com", "a long enough passphrase"
 # The rate limits stay on (their wrappers read the fuzzed bodies too) but are too high to refuse
 # the fuzzer, so that the requests reach the endpoints.
@@ -58,6 +59,8 @@ HIGH_LIMITS = {
         "failed_sign_ins_per_ip",
         "emails_per_address",
         "emails_per_ip",
+        "codes_per_contact",
+        "codes_per_ip",
     )
 }
 
@@ -66,6 +69,8 @@ HIGH_LIMITS = {
 class Api:
     url: str
     schema: BaseSchema
+    output: Callable[[], str] = str
+    """The server's output so far (where the console backends print codes)."""
     http: requests.Session = field(default_factory=requests.Session)
     sent: Counter[str] = field(default_factory=Counter)
 
@@ -106,7 +111,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     env = server_env(tmp_path)
     assert tokenward("migrate", cwd=tmp_path, env=env).returncode == 0
     with ServeProcess(tmp_path, env=env) as server:
-        yield Api(server.url, schemathesis.openapi.from_url(f"{server.url}/auth/openapi.json"))
+        schema = schemathesis.openapi.from_url(f"{server.url}/auth/openapi.json")
+        yield Api(server.url, schema, server.output)
         assert "Traceback" not in server.output()
 
 
@@ -157,6 +163,8 @@ def test_each_documented_outcome_conforms(api: Api) -> None:
     )  # fmt: skip
     assert status(bad_reset) == "RESET_PASSWORD_INVALID_TOKEN_ERROR"
 
+    passwordless_outcomes(api)
+
     refresh = {"authorization": bearer(header(signed_up, "st-refresh-token")), "rid": "session"}
     refreshed = api.call("POST", "/auth/session/refresh", headers=refresh)
     assert refreshed.json() == {}
@@ -164,6 +172,37 @@ def test_each_documented_outcome_conforms(api: Api) -> None:
     assert status(api.call("POST", "/auth/signout", headers=renewed)) == "OK"
     assert api.call("POST", "/auth/signout", headers=renewed).status_code == 401
     assert api.call("POST", "/auth/session/refresh", headers=refresh).status_code == 401
+
+
+def passwordless_outcomes(api: Api) -> None:
+    pl = {"rid": "passwordless"}
+    invalid = api.call("POST", "/auth/signinup/code", body={"email": "nope"}, headers=pl)
+    assert status(invalid) == "GENERAL_ERROR"
+    started = api.call("POST", "/auth/signinup/code", body={"email": "pl@example.com"}, headers=pl)
+    assert status(started) == "OK"
+    attempt = {k: started.json()[k] for k in ("deviceId", "preAuthSessionId")}
+    resent = api.call("POST", "/auth/signinup/code/resend", body=attempt, headers=pl)
+    assert status(resent) == "OK"
+    wrong = api.call(
+        "POST", "/auth/signinup/code/consume", headers=pl,
+        body={**attempt, "userInputCode": "not a code"},
+    )  # fmt: skip
+    assert status(wrong) == "INCORRECT_USER_INPUT_CODE_ERROR"
+    codes = re.findall(r"\b(\d{6}) is your .* sign-in code|code to sign in to .*:\s+(\d{6})",
+                       api.output())  # fmt: skip
+    typed = [a or b for a, b in codes][-1]
+    done = api.call(
+        "POST", "/auth/signinup/code/consume", headers=pl, body={**attempt, "userInputCode": typed}
+    )
+    assert status(done) == "OK" and done.json()["createdNewRecipeUser"] is True
+    restart = api.call(
+        "POST", "/auth/signinup/code/consume", headers=pl, body={**attempt, "userInputCode": typed}
+    )
+    assert status(restart) == "RESTART_FLOW_ERROR"
+    exists = api.call(
+        "GET", "/auth/passwordless/email/exists", query={"email": "pl@example.com"}, headers=pl
+    )
+    assert exists.json() == {"status": "OK", "exists": True}
 
 
 def fuzz(api: Api, operation: Operation, mode: GenerationMode, **fixed: Any) -> None:

@@ -226,3 +226,30 @@ async def test_a_colliding_code_or_unknown_tenant_writes_nothing(stores: Stores)
         await stores.passwordless.create_device(
             "nope", other.pre_auth_session_id, ALICE, link_code_salt=b"s" * 32, code=fresh
         )
+
+
+async def test_parallel_consumes_from_two_instances_accept_exactly_one(
+    stores: Stores, database_url: str
+) -> None:
+    """Two processes' worth of stores (their own engines and pools) on one database."""
+    other = Stores.open(database_url)
+    try:
+        device, code = await new_device(stores)
+        proof = LinkCode(code.link_code_hash)
+        results = await asyncio.gather(
+            *(
+                (stores if i % 2 else other).passwordless.consume(
+                    "public",
+                    device.pre_auth_session_id,
+                    proof,
+                    now=NOW + 1,
+                    max_attempts=5,
+                    new_user_id=str(uuid.uuid4()),
+                )
+                for i in range(10)
+            )
+        )
+    finally:
+        await other.close()
+    assert sum(isinstance(r, Accepted) for r in results) == 1
+    assert len(await stores.users.page("public", limit=10, after=None, newest_first=False)) == 1

@@ -38,7 +38,7 @@ def _optional_text(data: dict[str, Any], name: str) -> str | None:
 
 def _contact(service: Passwordless, email: str | None, phone: str | None) -> Contact:
     try:
-        return service.contact(email, phone)
+        return service.contact(email, phone, any_method=True)
     except InvalidContact as invalid:
         raise CdiBadRequest(str(invalid)) from None
 

@@ -116,12 +116,15 @@ class Passwordless:
 
     # --- input -----------------------------------------------------------------------------
 
-    def contact(self, email: str | None, phone_number: str | None) -> Contact:
+    def contact(
+        self, email: str | None, phone_number: str | None, *, any_method: bool = False
+    ) -> Contact:
         """The normalised contact of a request that gave exactly one of the two. Raises
-        InvalidContact when it is malformed or the app does not take that kind."""
-        method = self.policy.contact_method
+        InvalidContact when it is malformed or (unless ``any_method``: the core API, whose
+        SDK has its own configuration) the app does not take that kind."""
+        method = None if any_method else self.policy.contact_method
         if email is not None:
-            if not method.takes_email:
+            if method is not None and not method.takes_email:
                 raise InvalidContact("Sign-in by email is not enabled")
             email = normalise_email(email)
             if (message := email_error(email)) is not None:
@@ -129,7 +132,7 @@ class Passwordless:
             return Contact(email=email)
         if phone_number is None:
             raise InvalidContact("Please provide an email or a phone number")
-        if not method.takes_phone:
+        if method is not None and not method.takes_phone:
             raise InvalidContact("Sign-in by phone is not enabled")
         normalised = normalise_phone(phone_number)
         if normalised is None:
