@@ -10,147 +10,37 @@ calls are counted from the browser's own network events.
 from __future__ import annotations
 
 import sys
-import threading
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Request
 
+from tests.browser.conftest import SdkBrowser, Site, Tab, new_email, page_server
 from tests.support.cli import clean_env
 from tests.support.server import ServeProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-JS = Path(__file__).resolve().parent / "js"
 VALIDITY_S = 3  # whole seconds in the JWT: a fresh token has 2-3 s left
 PASSWORD = "a browser passphrase 42"
-REFRESH_PATH = "/auth/session/refresh"
-
-
-class PageHandler(BaseHTTPRequestHandler):
-    """Serves the test page and the SDK bundle, nothing else."""
-
-    files = {"/": ("page.html", "text/html"), "/page.js": ("dist/page.js", "text/javascript")}
-
-    def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        if path not in self.files:
-            self.send_error(404)
-            return
-        name, content_type = self.files[path]
-        body = (JS / name).read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class Site:
-    api: str
-    page: str
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Site]:
-    if not (JS / "dist" / "page.js").is_file():
-        pytest.fail("the SDK bundle is missing: run `bash scripts/browser-deps.sh`")
-    pages = ThreadingHTTPServer(("127.0.0.1", 0), PageHandler)
-    thread = threading.Thread(target=pages.serve_forever, daemon=True)
-    thread.start()
-    page_origin = f"http://localhost:{pages.server_address[1]}"
     tmp = tmp_path_factory.mktemp("web-sdk")
     database = tmp / "example.db"
     database.write_bytes(sqlite_template.read_bytes())
-    env = clean_env(
-        TOKENWARD_DATABASE_URL=f"sqlite:///{database}",
-        TOKENWARD_WEBSITE_DOMAIN=page_origin,
-        TOKENWARD_ACCESS_TOKEN_VALIDITY=str(VALIDITY_S),
-        TOKENWARD_PASSWORD_HASH_MEMORY_KIB="7168",
-        TOKENWARD_PASSWORD_HASH_TIME_COST="1",
-    )
     command = [sys.executable, "examples/fastapi_app.py"]
-    try:
+    with page_server() as page_origin:
+        env = clean_env(
+            TOKENWARD_DATABASE_URL=f"sqlite:///{database}",
+            TOKENWARD_WEBSITE_DOMAIN=page_origin,
+            TOKENWARD_ACCESS_TOKEN_VALIDITY=str(VALIDITY_S),
+            TOKENWARD_PASSWORD_HASH_MEMORY_KIB="7168",
+            TOKENWARD_PASSWORD_HASH_TIME_COST="1",
+        )
         with ServeProcess(ROOT, env=env, command=command, log_dir=tmp) as app:
             yield Site(api=f"http://localhost:{app.port}", page=page_origin)
-    finally:
-        pages.shutdown()
-        pages.server_close()
-
-
-class Tab:
-    """One browser tab on the test page; calls the page's window.tw functions."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-
-    def __call__(self, name: str, *args: Any) -> Any:
-        return self.page.evaluate("([name, args]) => window.tw[name](...args)", [name, list(args)])
-
-
-@dataclass
-class Browser:
-    """A browser profile (one context) on the page, in one token transfer method."""
-
-    context: BrowserContext
-    site: Site
-    mode: str
-    refreshes: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.context.on("request", self._count)
-
-    def _count(self, request: Request) -> None:
-        if request.method == "POST" and urlsplit(request.url).path == REFRESH_PATH:
-            self.refreshes.append(request.url)
-
-    def wait_for_expiry(self, tab: Tab) -> None:
-        """Until the access token has expired by the page's clock (the server's too: same
-        machine); then count refreshes from zero (a slow setup may have renewed it already)."""
-        tab.page.wait_for_function("() => window.tw.expired()", polling=50)
-        self.refreshes.clear()
-
-    def open_tab(self) -> Tab:
-        page = self.context.new_page()
-        page.goto(f"{self.site.page}/?{urlencode({'api': self.site.api, 'mode': self.mode})}")
-        page.wait_for_function("() => window.tw !== undefined")
-        return Tab(page)
-
-    def cookies(self, *names: str) -> dict[str, str]:
-        jar = {c["name"]: c["value"] for c in self.context.cookies() if c["value"]}
-        return {name: jar[name] for name in names if name in jar}
-
-    def refresh_token(self) -> str:
-        name = "sRefreshToken" if self.mode == "cookie" else "st-refresh-token"
-        return self.cookies(name)[name]
-
-    def refresh_outside_the_browser(self, refresh_token: str) -> httpx.Response:
-        """POST /auth/session/refresh with ``refresh_token`` the way this mode carries it."""
-        headers = {"rid": "session", "st-auth-mode": self.mode}
-        if self.mode == "cookie":
-            headers["cookie"] = f"sRefreshToken={refresh_token}"
-        else:
-            headers["authorization"] = f"Bearer {refresh_token}"
-        return httpx.post(self.site.api + REFRESH_PATH, headers=headers)
-
-
-@pytest.fixture(params=["cookie", "header"])
-def browser(request: pytest.FixtureRequest, browser_context: BrowserContext, site: Site) -> Browser:
-    return Browser(browser_context, site, str(request.param))
-
-
-def new_email() -> str:
-    return f"web-{uuid.uuid4().hex[:12]}@example.com"
 
 
 def sign_up_outside_the_browser(site: Site) -> tuple[str, str]:
@@ -161,7 +51,7 @@ def sign_up_outside_the_browser(site: Site) -> tuple[str, str]:
     return email, str(answer.json()["user"]["id"])
 
 
-def signed_in(browser: Browser) -> tuple[Tab, str]:
+def signed_in(browser: SdkBrowser) -> tuple[Tab, str]:
     email, user_id = sign_up_outside_the_browser(browser.site)
     tab = browser.open_tab()
     assert tab("signIn", email, PASSWORD) == {"status": "OK", "userId": user_id}
@@ -169,7 +59,7 @@ def signed_in(browser: Browser) -> tuple[Tab, str]:
     return tab, user_id
 
 
-def test_sign_up_creates_a_session_in_the_chosen_mode(browser: Browser) -> None:
+def test_sign_up_creates_a_session_in_the_chosen_mode(browser: SdkBrowser) -> None:
     tab = browser.open_tab()
     assert tab("doesSessionExist") is False
     email = new_email()
@@ -193,7 +83,7 @@ def test_sign_up_creates_a_session_in_the_chosen_mode(browser: Browser) -> None:
     assert tab("signUp", email, PASSWORD)["status"] == "FIELD_ERROR"  # the email is taken
 
 
-def test_sign_in(browser: Browser) -> None:
+def test_sign_in(browser: SdkBrowser) -> None:
     email, user_id = sign_up_outside_the_browser(browser.site)
     tab = browser.open_tab()
     assert tab("signIn", email, "not " + PASSWORD)["status"] == "WRONG_CREDENTIALS_ERROR"
@@ -208,7 +98,7 @@ def test_sign_in(browser: Browser) -> None:
     assert "SESSION_CREATED" in tab.page.evaluate("window.tw.events")
 
 
-def test_protected_route(browser: Browser) -> None:
+def test_protected_route(browser: SdkBrowser) -> None:
     anonymous = browser.open_tab()
     assert anonymous("me") == {"status": 401, "body": {"message": "unauthorised"}}
     tab, user_id = signed_in(browser)
@@ -217,7 +107,7 @@ def test_protected_route(browser: Browser) -> None:
     assert answer["body"] == {"userId": user_id, "sessionHandle": tab("payload")["sessionHandle"]}
 
 
-def test_an_expired_access_token_is_refreshed_transparently(browser: Browser) -> None:
+def test_an_expired_access_token_is_refreshed_transparently(browser: SdkBrowser) -> None:
     tab, user_id = signed_in(browser)
     handle = tab("payload")["sessionHandle"]
     first_expiry = tab("accessTokenExpiry")
@@ -232,7 +122,7 @@ def test_an_expired_access_token_is_refreshed_transparently(browser: Browser) ->
     assert "REFRESH_SESSION" in tab.page.evaluate("window.tw.events")
 
 
-def test_parallel_calls_after_expiry_share_one_refresh(browser: Browser) -> None:
+def test_parallel_calls_after_expiry_share_one_refresh(browser: SdkBrowser) -> None:
     tab, user_id = signed_in(browser)
     browser.wait_for_expiry(tab)
     answers = tab("parallelMe", 6)
@@ -241,7 +131,7 @@ def test_parallel_calls_after_expiry_share_one_refresh(browser: Browser) -> None
     assert len(browser.refreshes) == 1
 
 
-def test_a_second_tab_sees_the_refreshed_session(browser: Browser) -> None:
+def test_a_second_tab_sees_the_refreshed_session(browser: SdkBrowser) -> None:
     first, user_id = signed_in(browser)
     second = browser.open_tab()
     assert second("doesSessionExist") is True and second("userId") == user_id
@@ -254,7 +144,7 @@ def test_a_second_tab_sees_the_refreshed_session(browser: Browser) -> None:
     assert len(browser.refreshes) == 1
 
 
-def test_sign_out_ends_the_session_everywhere(browser: Browser) -> None:
+def test_sign_out_ends_the_session_everywhere(browser: SdkBrowser) -> None:
     first, _ = signed_in(browser)
     second = browser.open_tab()
     refresh_token = browser.refresh_token()
@@ -273,7 +163,7 @@ def test_sign_out_ends_the_session_everywhere(browser: Browser) -> None:
     assert browser.refresh_outside_the_browser(refresh_token).status_code == 401
 
 
-def test_a_replayed_old_refresh_token_signs_the_user_out(browser: Browser) -> None:
+def test_a_replayed_old_refresh_token_signs_the_user_out(browser: SdkBrowser) -> None:
     tab, _ = signed_in(browser)
     token_names = {"sAccessToken", "sRefreshToken", "st-access-token", "st-refresh-token"}
     old_tokens = [c for c in browser.context.cookies() if c["name"] in token_names]

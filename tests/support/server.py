@@ -1,15 +1,21 @@
-"""A real `tokenward serve` process for end-to-end tests."""
+"""A real `tokenward serve` process for end-to-end tests, or an app served in this process."""
 
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 from tests.support.cli import clean_env
 from tests.support.log_scan import track_serve_log
@@ -81,3 +87,31 @@ class ServeProcess:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.terminate()
+
+
+@contextmanager
+def serve_in_thread(make_app: Callable[[int], ASGIApp]) -> Iterator[int]:
+    """``make_app(port)`` served by uvicorn on 127.0.0.1:<port> in a background thread of this
+    process (so a test can hold its clock or its senders); yields the port once it listens.
+    The port is known before the app is made (its settings name it, e.g. ``api_domain``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    # No access log and no logging setup: the run's logging (and its secret scan) stays as it is.
+    config = uvicorn.Config(
+        make_app(port), lifespan="on", log_config=None, access_log=False, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the in-thread server did not start")
+            time.sleep(0.02)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_TIMEOUT)
+        sock.close()

@@ -1,22 +1,29 @@
 // The browser tests' page: the official supertokens-web-js, unmodified, initialised against the
 // API whose origin and token transfer method come from the page's query string
 // (?api=http://localhost:8000&mode=cookie|header). The test drives it through window.tw.
+// The page remembers both (localStorage, per browser profile), as an app has them built in:
+// a magic link opens the page as {website}/auth/verify?preAuthSessionId=…#linkCode without them.
 import SuperTokens from "supertokens-web-js";
 import EmailPassword from "supertokens-web-js/recipe/emailpassword";
+import Passwordless from "supertokens-web-js/recipe/passwordless";
 import Session from "supertokens-web-js/recipe/session";
 
 const query = new URLSearchParams(window.location.search);
-const apiDomain = query.get("api");
+for (const name of ["api", "mode"]) {
+  if (query.has(name)) localStorage.setItem(`tw-${name}`, query.get(name));
+}
+const apiDomain = localStorage.getItem("tw-api");
 const events = [];
 
 SuperTokens.init({
   appInfo: { appName: "tokenward browser tests", apiDomain, apiBasePath: "/auth" },
   recipeList: [
     Session.init({
-      tokenTransferMethod: query.get("mode"),
+      tokenTransferMethod: localStorage.getItem("tw-mode"),
       onHandleEvent: (event) => events.push(event.action),
     }),
     EmailPassword.init(),
+    Passwordless.init(),
   ],
 });
 
@@ -29,6 +36,12 @@ function formFields(email, password) {
 
 function summary(answer) {
   return { status: answer.status, userId: answer.user ? answer.user.id : null };
+}
+
+// A passwordless answer without its fetchResponse (which does not cross into the test).
+function passwordless(answer) {
+  const { fetchResponse, ...rest } = answer;
+  return rest;
 }
 
 // A protected route of the example app, through the fetch the SDK intercepts.
@@ -55,6 +68,19 @@ window.tw = {
     summary(await EmailPassword.signIn({ formFields: formFields(email, password) })),
   parallelMe: (count) => Promise.all(Array.from({ length: count }, me)),
   expired: () => Date.now() >= accessTokenExpiry(),
+  // Passwordless: createCode keeps deviceId and preAuthSessionId in the SDK's login attempt
+  // info (localStorage); resendCode and consumeCode(code) read them from there. consumeCode()
+  // without a code reads preAuthSessionId and the link code from the page's URL (magic link).
+  createCode: async (email) => passwordless(await Passwordless.createCode({ email })),
+  resendCode: async () => passwordless(await Passwordless.resendCode()),
+  consumeCode: async (userInputCode) =>
+    passwordless(
+      await (userInputCode === undefined
+        ? Passwordless.consumeCode()
+        : Passwordless.consumeCode({ userInputCode })),
+    ),
+  loginAttemptInfo: async () => (await Passwordless.getLoginAttemptInfo()) ?? null,
+  clearLoginAttemptInfo: () => Passwordless.clearLoginAttemptInfo(),
   signOut: () => Session.signOut(),
   doesSessionExist: () => Session.doesSessionExist(),
   userId: () => Session.getUserId(),
