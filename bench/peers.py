@@ -76,6 +76,9 @@ async def sdk_app(logs: Path) -> AsyncIterator[App]:
                 "TOKENWARD_CORE_URL": core.url,
                 "TOKENWARD_CORE_API_KEY": API_KEY,
                 "MAIL_LOG": str(logs / "mail.jsonl"),
+                # Its passwordless recipe sends nothing here: no SMTP server listens on port 9.
+                "SMTP_PORT": "9",
+                "SMS_LOG": str(logs / "sms.jsonl"),
                 "TLDEXTRACT_CACHE": str(logs / "tld-cache"),
             }
             with uvicorn_app(ROOT / "tests" / "e2e", "sdk_app:app", logs, **env) as server:

@@ -23,7 +23,15 @@ from tokenward.cli.logging_config import RedactTokens, log_config, redact
         ),
         (
             "/auth/verify?preAuthSessionId=x&linkCode=abc",
-            "/auth/verify?preAuthSessionId=x&linkCode=[redacted]",
+            "/auth/verify?preAuthSessionId=[redacted]&linkCode=[redacted]",
+        ),
+        (
+            "/public/recipe/signinup/codes?deviceId=TTSN%2FnUa%3D",
+            "/public/recipe/signinup/codes?deviceId=[redacted]",
+        ),
+        (
+            "/recipe/signinup/codes?preAuthSessionId=LSWa-_x&tenantId=public",
+            "/recipe/signinup/codes?preAuthSessionId=[redacted]&tenantId=public",
         ),
         ("/auth/account?mytoken=keep", "/auth/account?mytoken=keep"),
         ("/auth/token=not-a-query", "/auth/token=not-a-query"),

@@ -1,8 +1,12 @@
 """A FastAPI app built with the official supertokens-python SDK (0.31.4), pointed at a running
 `tokenward serve` as its core. The test suite runs it as a separate process, with the
-environment variables TOKENWARD_CORE_URL, TOKENWARD_CORE_API_KEY, PORT and MAIL_LOG.
+environment variables TOKENWARD_CORE_URL, TOKENWARD_CORE_API_KEY, PORT, MAIL_LOG, SMTP_PORT and
+SMS_LOG.
 
-Emails the SDK would send are appended to MAIL_LOG as JSON lines, so the test can follow links.
+Email-verification and password-reset emails are appended to MAIL_LOG as JSON lines, so the test
+can follow links. Passwordless emails go through the SDK's own SMTP service to a plain SMTP
+server on 127.0.0.1:SMTP_PORT; passwordless SMS are appended to SMS_LOG as JSON lines (the SDK's
+default SMS service would call SuperTokens' cloud).
 """
 
 from __future__ import annotations
@@ -20,14 +24,23 @@ from supertokens_python.framework.fastapi import get_middleware
 from supertokens_python.ingredients.emaildelivery.types import (
     EmailDeliveryConfig,
     EmailDeliveryInterface,
+    SMTPSettings,
+    SMTPSettingsFrom,
+)
+from supertokens_python.ingredients.smsdelivery.types import (
+    SMSDeliveryConfig,
+    SMSDeliveryInterface,
 )
 from supertokens_python.recipe import (
     emailpassword,
     emailverification,
+    passwordless,
     session,
     usermetadata,
     userroles,
 )
+from supertokens_python.recipe.passwordless import ContactEmailOrPhoneConfig, SMTPService
+from supertokens_python.recipe.passwordless.types import SMSTemplateVars
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.framework.fastapi import verify_session
 from supertokens_python.recipe.usermetadata.asyncio import get_user_metadata, update_user_metadata
@@ -42,6 +55,8 @@ tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
 
 PORT = int(os.environ["PORT"])
 MAIL_LOG = os.environ["MAIL_LOG"]
+SMTP_PORT = int(os.environ["SMTP_PORT"])
+SMS_LOG = os.environ["SMS_LOG"]
 
 
 class MailLog(EmailDeliveryInterface[Any]):
@@ -51,6 +66,17 @@ class MailLog(EmailDeliveryInterface[Any]):
         )
         with open(MAIL_LOG, "a") as log:
             log.write(json.dumps({"to": template_vars.user.email, "link": link}) + "\n")
+
+
+class SmsLog(SMSDeliveryInterface[SMSTemplateVars]):
+    async def send_sms(self, template_vars: SMSTemplateVars, user_context: dict[str, Any]) -> None:
+        sms = {
+            "phone": template_vars.phone_number,
+            "code": template_vars.user_input_code,
+            "link": template_vars.url_with_link_code,
+        }
+        with open(SMS_LOG, "a") as log:
+            log.write(json.dumps(sms) + "\n")
 
 
 init(
@@ -73,6 +99,21 @@ init(
         emailpassword.init(email_delivery=EmailDeliveryConfig(service=MailLog())),
         emailverification.init(
             mode="OPTIONAL", email_delivery=EmailDeliveryConfig(service=MailLog())
+        ),
+        passwordless.init(
+            flow_type="USER_INPUT_CODE_AND_MAGIC_LINK",
+            contact_config=ContactEmailOrPhoneConfig(),
+            email_delivery=EmailDeliveryConfig(
+                service=SMTPService(
+                    SMTPSettings(
+                        host="127.0.0.1",
+                        port=SMTP_PORT,
+                        from_=SMTPSettingsFrom("tokenward SDK test", "no-reply@example.com"),
+                        secure=False,
+                    )
+                )
+            ),
+            sms_delivery=SMSDeliveryConfig(service=SmsLog()),
         ),
         userroles.init(),
         usermetadata.init(),

@@ -4,9 +4,7 @@ the SDK's own FDI routes and session verification, over real HTTP, backed by our
 from __future__ import annotations
 
 import json
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,14 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.support.cli import clean_env
-from tests.support.server import ServeProcess
+from tests.e2e.conftest import SdkStack
 
-HERE = Path(__file__).resolve().parent
-API_KEY = "sdk-compat-test-api-key-0123456789"
-# Not shorter: one access token carries sign-up through the verification check (about 1 s of
-# SDK round trips under load), and exp is whole seconds, so a token can live as little as V-1 s.
-ACCESS_TOKEN_VALIDITY_S = 3
 PASSWORD = "sdkpassword123"  # the SDK's own policy wants a letter and a digit
 
 
@@ -34,25 +26,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def sdk_app(tmp_path: Path, database_url: str) -> Iterator[tuple[str, Path]]:
-    core_env = clean_env(
-        TOKENWARD_DATABASE_URL=database_url,
-        TOKENWARD_API_KEYS=API_KEY,
-        TOKENWARD_ACCESS_TOKEN_VALIDITY=str(ACCESS_TOKEN_VALIDITY_S),
-        TOKENWARD_PASSWORD_HASH_MEMORY_KIB="7168",
-        TOKENWARD_PASSWORD_HASH_TIME_COST="1",
-    )
-    mail_log = tmp_path / "mail.jsonl"
-    with ServeProcess(tmp_path, env=core_env) as core:
-        app_env = clean_env(
-            TOKENWARD_CORE_URL=core.url,
-            TOKENWARD_CORE_API_KEY=API_KEY,
-            MAIL_LOG=str(mail_log),
-            TLDEXTRACT_CACHE=str(tmp_path / "tld-cache"),
-        )
-        command = [sys.executable, str(HERE / "sdk_app.py")]
-        with ServeProcess(tmp_path, env=app_env, command=command) as app:
-            yield app.url, mail_log
+def sdk_app(sdk_stack: SdkStack) -> tuple[str, Path]:
+    return sdk_stack.url, sdk_stack.mail_log
 
 
 def last_link(mail_log: Path) -> str:

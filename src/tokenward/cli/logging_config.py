@@ -2,8 +2,11 @@
 tokens (RST-04, LOG-02).
 
 Reset and verification links carry ``?token=…``; the login pages are served from these URLs, so
-uvicorn's access log would record every token that was opened. A filter on the access logger
-replaces such query values with ``[redacted]``; the rest of uvicorn's logging is unchanged.
+uvicorn's access log would record every token that was opened. The core API's passwordless code
+listing takes the secret ``deviceId`` in its query (supertokens-python sends it on every resend),
+and ``preAuthSessionId`` (its hash, which names the sign-in attempt of a magic link) has no
+business in a log either. A filter on the access logger replaces such query values with
+``[redacted]``; the rest of uvicorn's logging is unchanged.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from typing import Any
 
 from uvicorn.config import LOGGING_CONFIG
 
-# Query parameters whose values are secrets: one-time tokens of emailed links.
-_SECRET_PARAMETER = re.compile(r"([?&](?:token|linkCode)=)[^&#\s]*", re.IGNORECASE)
+# Query parameters whose values are secrets: one-time tokens of emailed links, passwordless
+# device ids and the pre-auth session ids derived from them.
+_SECRET_PARAMETER = re.compile(
+    r"([?&](?:token|linkCode|deviceId|preAuthSessionId)=)[^&#\s]*", re.IGNORECASE
+)
 _PATH_ARG = 2  # uvicorn's access record: (client, method, path with query, version, status)
 
 
