@@ -16,6 +16,7 @@ from tokenward.http.health import hello
 from tokenward.http.openapi import HELLO, ApiRoute, openapi_route
 from tokenward.http.records import RecipeRecord, tenanted_paths
 from tokenward.http.ui import ui_routes
+from tokenward.recipes.users.cdi import update_user
 
 
 def routes(settings: Settings, recipes: Sequence[RecipeRecord] = RECIPES) -> list[BaseRoute]:
@@ -45,6 +46,8 @@ def routes(settings: Settings, recipes: Sequence[RecipeRecord] = RECIPES) -> lis
 def core_api_routes(recipes: Sequence[RecipeRecord] = RECIPES) -> list[Route]:
     """The core API (CDI) of ``recipes``, as `tokenward serve` offers it."""
     core = [Route("/apiversion", api_version, methods=["GET"])]
+    updates = {r.recipe_id: r.user_update for r in recipes if r.user_update is not None}
+    core.append(Route("/recipe/user", update_user(updates), methods=["PUT"]))
     for recipe in recipes:
         for route in recipe.core:
             core.extend(

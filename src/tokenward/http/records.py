@@ -8,17 +8,26 @@ records, so adding a route is one edit in the recipe's record.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Table
+from starlette.requests import Request
+from starlette.responses import Response
 
 from tokenward.http.openapi import Operation
 from tokenward.http.rate_limiting import Limit, SignInLimit
 from tokenward.http.requests import Endpoint
+from tokenward.recipes.users.port import LoginMethodRecord
 from tokenward.shared.claims import BooleanClaim, PrimitiveArrayClaim
 
 TENANT_SEGMENT = "/{tenant_id}"
+
+UserUpdate = Callable[[Request, dict[str, Any], LoginMethodRecord], Awaitable[Response]]
+"""A login recipe's part of the core API's ``PUT /recipe/user``: the body and the login method
+it names (of that recipe) in, the answer out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,8 @@ class RecipeRecord:
     """The recipe's tables; their migrations are in ``shared.database.migrations``."""
     claims: tuple[BooleanClaim | PrimitiveArrayClaim, ...] = ()
     """The session claims the recipe owns (in the access token payload)."""
+    user_update: UserUpdate | None = None
+    """How ``PUT /recipe/user`` changes a login method of this recipe (email, phone, password)."""
     settings: type[BaseModel] | None = None
     """The recipe's settings model, one of the models ``tokenward.config.Settings`` is composed
     of (its fields keep their flat ``TOKENWARD_<NAME>`` names)."""

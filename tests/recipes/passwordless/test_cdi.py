@@ -149,3 +149,46 @@ async def test_wrong_codes_answer_with_counts_and_bad_bodies_are_400(api: Api) -
         assert answer.status_code == 400
     no_key = await api.client.post("/public/recipe/signinup/code", json={"email": "x@example.com"})
     assert no_key.status_code == 401
+
+
+async def sign_up(api: Api, **contact: str) -> dict[str, Any]:
+    code = await new_code(api, **contact)
+    by_link = {"preAuthSessionId": code["preAuthSessionId"], "linkCode": code["linkCode"]}
+    done = await call(api, "POST", "/public/recipe/signinup/code/consume", json=by_link)
+    user: dict[str, Any] = done["user"]
+    return user
+
+
+async def test_put_user_changes_a_passwordless_contact(api: Api) -> None:
+    dee = await sign_up(api, email="dee@example.com")
+    await sign_up(api, email="eve@example.com")
+    await sign_up(api, phoneNumber="+14155550123")
+
+    async def put(**body: Any) -> Any:
+        return await call(api, "PUT", "/recipe/user", json={"recipeUserId": dee["id"], **body})
+
+    assert await put(email="EVE@example.com") == {"status": "EMAIL_ALREADY_EXISTS_ERROR"}
+    assert await put(phoneNumber="+1 415 555 0123") == {
+        "status": "PHONE_NUMBER_ALREADY_EXISTS_ERROR"
+    }
+    assert await put(email="dee.new@example.com", phoneNumber="+1 415 555 0199") == {"status": "OK"}
+    assert await put(email=None) == {"status": "OK"}
+    found = await call(
+        api, "GET", "/public/users/by-accountinfo", params={"phoneNumber": "+14155550199"}
+    )
+    [user] = found["users"]
+    assert user["id"] == dee["id"] and user["emails"] == []
+    cleared = await api.client.put(
+        "/recipe/user", json={"recipeUserId": dee["id"], "phoneNumber": None}, headers=CORE
+    )
+    assert cleared.status_code == 400, "a passwordless user keeps one contact"
+    bad = await api.client.put(
+        "/recipe/user", json={"recipeUserId": dee["id"], "email": "nope"}, headers=CORE
+    )
+    assert bad.status_code == 400
+    unknown = await call(api, "PUT", "/recipe/user", json={"recipeUserId": "nobody"})
+    assert unknown == {"status": "UNKNOWN_USER_ID_ERROR"}
+    again = await new_code(api, phoneNumber="+14155550199")
+    typed = {k: again[k] for k in ("preAuthSessionId", "deviceId", "userInputCode")}
+    signed_in = await call(api, "POST", "/public/recipe/signinup/code/consume", json=typed)
+    assert signed_in["createdNewUser"] is False and signed_in["user"]["id"] == dee["id"]

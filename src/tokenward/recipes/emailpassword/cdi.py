@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -10,7 +12,7 @@ from tokenward.http.core_api import CdiBadRequest, body, cdi, ok, status, string
 from tokenward.http.tenants import tenant_of
 from tokenward.recipes.emailpassword.errors import WrongCredentials
 from tokenward.recipes.users.cdi import user_answer
-from tokenward.recipes.users.port import EmailAlreadyExists
+from tokenward.recipes.users.port import EmailAlreadyExists, LoginMethodRecord
 from tokenward.shared.email_links.tokens import InvalidToken
 from tokenward.shared.emails import normalise_email
 from tokenward.shared.form_errors import FieldErrors
@@ -42,26 +44,20 @@ async def sign_in(request: Request) -> Response:
     return ok(user=await user_answer(rt, user), recipeUserId=user.login_methods[0].recipe_user_id)
 
 
-@cdi
-async def update_user(request: Request) -> Response:
-    rt = runtime(request)
-    data = await body(request)
-    recipe_user_id = string_field(data, "recipeUserId")
-    if data.get("email") is not None:
-        user = await rt.stores.users.get(recipe_user_id)
-        current = user.login_methods[0].email if user and user.login_methods else None
-        if user is None:
-            return status("UNKNOWN_USER_ID_ERROR")
-        if current != normalise_email(str(data["email"])):
-            return status("EMAIL_CHANGE_NOT_ALLOWED_ERROR", "Changing emails is not supported yet")
+async def update_user(
+    request: Request, data: dict[str, Any], method: LoginMethodRecord
+) -> Response:
+    """``PUT /recipe/user`` for an email/password login method: a new password (emails do not
+    change yet)."""
+    if data.get("email") is not None and method.email != normalise_email(str(data["email"])):
+        return status("EMAIL_CHANGE_NOT_ALLOWED_ERROR", "Changing emails is not supported yet")
     password = data.get("password")
     if password is not None:
         if not isinstance(password, str) or not password:
             raise CdiBadRequest("Field name 'password' is invalid in JSON input")
-        if not await rt.services.accounts.set_password(recipe_user_id, password):
+        accounts = runtime(request).services.accounts
+        if not await accounts.set_password(method.recipe_user_id, password):
             return status("UNKNOWN_USER_ID_ERROR")
-    elif await rt.stores.users.get(recipe_user_id) is None:
-        return status("UNKNOWN_USER_ID_ERROR")
     return ok()
 
 

@@ -67,12 +67,12 @@ RECORD = RecipeRecord(
     core=(
         CoreRoute("POST", "/recipe/signup", cdi.sign_up, tenanted=True),
         CoreRoute("POST", "/recipe/signin", cdi.sign_in, tenanted=True),
-        CoreRoute("PUT", "/recipe/user", cdi.update_user),
         CoreRoute("POST", "/recipe/user/password/reset/token", cdi.reset_token, tenanted=True),
         CoreRoute(
             "POST", "/recipe/user/password/reset/token/consume", cdi.consume_reset_token,
             tenanted=True,
         ),
     ),
+    user_update=cdi.update_user,
     settings=EmailPasswordSettings,
 )  # fmt: skip

@@ -21,8 +21,13 @@ from tokenward.recipes.passwordless.service import (
     RestartFlow,
 )
 from tokenward.recipes.users.cdi import user_answer
-from tokenward.shared.emails import normalise_email
-from tokenward.shared.phone_numbers import normalise_phone
+from tokenward.recipes.users.port import (
+    EmailAlreadyExists,
+    LoginMethodRecord,
+    PhoneNumberAlreadyExists,
+)
+from tokenward.shared.emails import email_error, normalise_email
+from tokenward.shared.phone_numbers import INVALID_PHONE, normalise_phone
 
 EXACTLY_ONE = "Please provide exactly one of linkCode or deviceId+userInputCode"
 
@@ -197,3 +202,48 @@ def _device_json(device: DeviceRecord) -> dict[str, Any]:
             for c in device.codes
         ],
     }
+
+
+async def update_user(
+    request: Request, data: dict[str, Any], method: LoginMethodRecord
+) -> Response:
+    """``PUT /recipe/user`` for a passwordless login method: a new email and/or phone number
+    (a key left out keeps its value, null removes it; one of the two must remain)."""
+    email, phone = method.email, method.phone_number
+    if "email" in data:
+        email = _new_email(data)
+    if "phoneNumber" in data:
+        phone = _new_phone(data)
+    if email is None and phone is None:
+        raise CdiBadRequest("A passwordless user needs an email or a phone number")
+    if (email, phone) == (method.email, method.phone_number):
+        return ok()
+    try:
+        changed = await runtime(request).stores.users.set_contact(
+            method.recipe_user_id, email=email, phone_number=phone
+        )
+    except EmailAlreadyExists:
+        return status("EMAIL_ALREADY_EXISTS_ERROR")
+    except PhoneNumberAlreadyExists:
+        return status("PHONE_NUMBER_ALREADY_EXISTS_ERROR")
+    return ok() if changed else status("UNKNOWN_USER_ID_ERROR")
+
+
+def _new_email(data: dict[str, Any]) -> str | None:
+    value = _optional_text(data, "email")
+    if value is None:
+        return None
+    email = normalise_email(value)
+    if (message := email_error(email)) is not None:
+        raise CdiBadRequest(message)
+    return email
+
+
+def _new_phone(data: dict[str, Any]) -> str | None:
+    value = _optional_text(data, "phoneNumber")
+    if value is None:
+        return None
+    phone = normalise_phone(value)
+    if phone is None:
+        raise CdiBadRequest(INVALID_PHONE)
+    return phone

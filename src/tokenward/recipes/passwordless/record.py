@@ -76,5 +76,6 @@ RECORD = RecipeRecord(
         CoreRoute("POST", "/recipe/signinup/codes/remove", cdi.remove_codes, tenanted=True),
     ),
     tables=(passwordless_devices, passwordless_codes),
+    user_update=cdi.update_user,
     settings=PasswordlessSettings,
 )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +12,8 @@ from starlette.responses import Response
 from tokenward.app.runtime import Runtime
 from tokenward.http.context import runtime
 from tokenward.http.core_api import CdiBadRequest, body, cdi, ok, status, string_field
+from tokenward.http.records import UserUpdate
+from tokenward.http.requests import Endpoint
 from tokenward.http.tenants import tenant_of
 from tokenward.recipes.users.port import UserRecord
 from tokenward.recipes.users.wire import user_json
@@ -122,3 +125,22 @@ def _position(token: str | None) -> tuple[int, str] | None:
     except (ValueError, TypeError):
         pass
     raise CdiBadRequest("invalid pagination token")
+
+
+def update_user(updates: Mapping[str, UserUpdate]) -> Endpoint:
+    """``PUT /recipe/user``: find the login method ``recipeUserId`` names and hand the body to
+    its recipe's update (each login recipe's record says how it changes its own)."""
+
+    @cdi
+    async def endpoint(request: Request) -> Response:
+        data = await body(request)
+        recipe_user_id = string_field(data, "recipeUserId")
+        user = await runtime(request).stores.users.get(recipe_user_id)
+        methods = user.login_methods if user is not None else ()
+        method = next((m for m in methods if m.recipe_user_id == recipe_user_id), None)
+        update = updates.get(method.recipe_id) if method is not None else None
+        if method is None or update is None:
+            return status("UNKNOWN_USER_ID_ERROR")
+        return await update(request, data, method)
+
+    return endpoint

@@ -9,7 +9,11 @@ from tokenward.shared.database.errors import StoreError
 
 
 class EmailAlreadyExists(StoreError):
-    """An email/password account with this email already exists in the tenant."""
+    """A login method of the same recipe already has this email in the tenant."""
+
+
+class PhoneNumberAlreadyExists(StoreError):
+    """A passwordless login method already has this phone number in the tenant."""
 
 
 class UnknownTenant(StoreError):
@@ -70,6 +74,14 @@ class UserStore(Protocol):
         ...
 
     async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool: ...
+
+    async def set_contact(
+        self, recipe_user_id: str, *, email: str | None, phone_number: str | None
+    ) -> bool:
+        """Give a passwordless login method this email and phone number (None: none). False
+        when there is no such login method. Raises EmailAlreadyExists or
+        PhoneNumberAlreadyExists when another one of a tenant has it."""
+        ...
 
     async def delete(self, user_id: str) -> bool: ...
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tokenward.recipes.users.port import (
     EmailAlreadyExists,
     LoginMethodRecord,
+    PhoneNumberAlreadyExists,
     UnknownTenant,
     UserRecord,
 )
@@ -283,6 +284,51 @@ class SqlUserStore:
                 .values(password_hash=password_hash)
             )
         return result.rowcount == 1
+
+    async def set_contact(
+        self, recipe_user_id: str, *, email: str | None, phone_number: str | None
+    ) -> bool:
+        contact = {"email": email, "phone_number": phone_number}
+        try:
+            async with self._db.write() as conn:
+                result = await conn.execute(
+                    update(login_methods)
+                    .where(
+                        and_(
+                            login_methods.c.recipe_user_id == recipe_user_id,
+                            login_methods.c.recipe_id == PASSWORDLESS_RECIPE_ID,
+                        )
+                    )
+                    .values(**contact)
+                )
+                if result.rowcount != 1:
+                    return False
+                await conn.execute(
+                    update(login_method_tenants)
+                    .where(login_method_tenants.c.recipe_user_id == recipe_user_id)
+                    .values(**contact)
+                )
+        except IntegrityError:
+            if email is not None and await self._contact_taken(recipe_user_id, email=email):
+                raise EmailAlreadyExists(email) from None
+            raise PhoneNumberAlreadyExists(phone_number or "") from None
+        return True
+
+    async def _contact_taken(self, recipe_user_id: str, *, email: str) -> bool:
+        """Whether another passwordless login method shares a tenant and ``email`` with it."""
+        mine = select(login_method_tenants.c.tenant_id).where(
+            login_method_tenants.c.recipe_user_id == recipe_user_id
+        )
+        query = select(login_method_tenants.c.recipe_user_id).where(
+            and_(
+                login_method_tenants.c.recipe_id == PASSWORDLESS_RECIPE_ID,
+                login_method_tenants.c.email == email,
+                login_method_tenants.c.recipe_user_id != recipe_user_id,
+                login_method_tenants.c.tenant_id.in_(mine),
+            )
+        )
+        async with self._db.read() as conn:
+            return (await conn.execute(query)).first() is not None
 
     async def delete(self, user_id: str) -> bool:
         async with self._db.write() as conn:
