@@ -1,7 +1,8 @@
 """The emails tokenward sends, and the links inside them.
 
 Bodies are ``string.Template`` files shipped as package data (``tokenward/templates/email``), a
-plain-text and an HTML version of each. Every value substituted into the HTML is escaped: the
+plain-text and an HTML version of each; the HTML versions are the content that ``layout.html``
+(the page, its table layout and footer) wraps. Every value substituted into the HTML is escaped: the
 app name is configuration and the link carries a token, neither is markup. Links are built from
 configuration only, never from a request's Host header, which an attacker could set to make a
 reset email point at their own site (and receive the token).
@@ -143,7 +144,9 @@ def _render(
         to=to,
         subject=subject,
         text=_template(f"{name}.txt").substitute(values),
-        html=_template(f"{name}.html").substitute(escaped),
+        html=_template("layout.html").substitute(
+            escaped, content=_template(f"{name}.html").substitute(escaped)
+        ),
     )
 
 
