@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -60,6 +60,11 @@ class Site:
 
     def mail_to(self, address: str, subject: str) -> ReceivedMail:
         """The newest message to ``address`` whose subject contains ``subject`` (polled)."""
+        return self.mails_to(address, subject)[-1]
+
+    def mails_to(self, address: str, subject: str, count: int = 1) -> list[ReceivedMail]:
+        """The messages to ``address`` whose subject contains ``subject``, once there are at
+        least ``count`` (polled)."""
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             found = [
@@ -67,10 +72,10 @@ class Site:
                 for m in self.smtp.received
                 if address in m.rcpt_tos and subject in str(m.message["subject"])
             ]
-            if found:
-                return found[-1]
+            if len(found) >= count:
+                return found
             time.sleep(0.05)
-        raise AssertionError(f"no '{subject}' email reached {address}")
+        raise AssertionError(f"fewer than {count} '{subject}' emails reached {address}")
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +146,7 @@ def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(
         path=SCREENSHOTS / f"{name}.png",
+        full_page=True,  # the card may be taller than the window
         clip={
             "x": box["x"] - margin,
             "y": box["y"] - margin,
@@ -403,6 +409,224 @@ def test_redirect_to_path_accepts_only_paths_on_this_site(site: Site, page: Page
     expect(page).to_have_url(f"{site.url}/auth/account")
 
 
+# A page of the app that embeds the sign-in: without a session it sends the browser to sign in,
+# naming itself (with its query) as the way back.
+APP_PAGE = "/app/dashboard?tab=billing"
+
+
+def serve_app_page(site: Site, context: BrowserContext) -> None:
+    """Answer ``APP_PAGE`` as a protected page of the app: "Dashboard" with the session cookie,
+    else a redirect to ``/auth?redirectToPath=…``."""
+
+    def answer(route: Route) -> None:
+        if "sAccessToken=" in (route.request.header_value("cookie") or ""):
+            route.fulfill(content_type="text/html", body="<title>App</title><h1>Dashboard</h1>")
+        else:
+            login = f"{site.url}/auth?redirectToPath={quote(APP_PAGE, safe='')}"
+            route.fulfill(status=302, headers={"location": login})
+
+    context.route(f"{site.url}/app/**", answer)
+
+
+def sign_in_code(mail: ReceivedMail) -> str:
+    """The 6-digit code of a passwordless sign-in email (on a line of its own)."""
+    match = re.search(r"^\s*(\d{6})\s*$", mail.text(), re.MULTILINE)
+    assert match is not None, mail.text()
+    return match.group(1)
+
+
+def ask_for_a_code(site: Site, page: Page, email: str) -> str:
+    """From a protected page of the app to the code form; returns the emailed code."""
+    serve_app_page(site, page.context)
+    page.goto(site.url + APP_PAGE)
+    expect(page).to_have_url(f"{site.url}/auth?redirectToPath={quote(APP_PAGE, safe='')}")
+    expect(page.get_by_role("status")).to_have_text("Please sign in to continue.")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Email me a sign-in code").click()
+    expect(page.get_by_role("heading")).to_have_text("Check your email")
+    expect(page.locator("#code-sent")).to_have_text(f"We sent a code to {email}.")
+    return sign_in_code(site.mail_to(email, "Sign in"))
+
+
+def test_passwordless_code_signs_in_where_the_user_started(site: Site, page: Page) -> None:
+    email = site.email()
+    code = ask_for_a_code(site, page, email)
+    field = page.get_by_label("Sign-in code")
+    expect(field).to_be_focused()
+    assert field.get_attribute("autocomplete") == "one-time-code"
+    assert field.get_attribute("inputmode") == "numeric"
+    expect(page.get_by_role("button", name="Resend code")).to_have_text("Resend code in 30 s")
+    expect(page.get_by_role("button", name="Resend code")).to_be_disabled()
+    shot(page, "sign-in-code")
+
+    # A reload keeps the attempt (and where to go afterwards): the tab's sessionStorage.
+    page.reload()
+    expect(page.locator("#code-sent")).to_have_text(f"We sent a code to {email}.")
+    expect(field).to_be_focused()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(site.url + APP_PAGE)
+    expect(page.get_by_role("heading")).to_have_text("Dashboard")
+    page.goto(f"{site.url}/auth/account")
+    expect(page.locator("#user-email")).to_have_text(email)
+    expect(page.locator("#user-verified")).to_have_text("Yes")  # the code proved the address
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_passwordless_link_from_the_mail_signs_in_another_tab(
+    site: Site, context: BrowserContext
+) -> None:
+    first = new_page(context)
+    email = site.email()
+    ask_for_a_code(site, first, email)
+    link = first_url(site.mail_to(email, "Sign in"))
+    parts = urlsplit(link)
+    assert parts.path == "/auth/verify"
+    assert parse_qs(parts.query)["tenantId"] == ["public"]
+    assert parse_qs(parts.query)["preAuthSessionId"]
+    assert parts.fragment, "the link code is in the fragment"
+
+    second = new_page(context)
+    second.goto(link)
+    expect(second).to_have_url(site.url + APP_PAGE)
+    expect(second.get_by_role("heading")).to_have_text("Dashboard")
+    second.goto(f"{site.url}/auth/account")
+    expect(second.locator("#user-email")).to_have_text(email)
+
+    # The link works once. Opened again, this browser no longer has the attempt, as if another
+    # browser (or a mail scanner) opened it: nothing happens before a click.
+    consumes = counter(context, "/auth/signinup/code/consume")
+    third = new_page(context)
+    third.goto(link)
+    expect(third).to_have_url(f"{site.url}/auth/verify?{parts.query}")  # no fragment left
+    expect(third.get_by_role("button", name="Continue signing in")).to_be_focused()
+    shot(third, "sign-in-link-confirm")
+    assert consumes == []
+    third.keyboard.press("Enter")
+    expect(third.get_by_role("alert")).to_have_text(
+        "This sign-in link has expired or was already used. Please start again."
+    )
+    expect(third.get_by_role("link", name="Back to sign in")).to_have_attribute("href", "/auth")
+    assert len(consumes) == 1
+
+
+def test_passwordless_wrong_code_expired_code_and_resend(site: Site, page: Page) -> None:
+    email = site.email()
+    page.goto(f"{site.url}/auth")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Email me a sign-in code").click()
+    first_code = sign_in_code(site.mail_to(email, "Sign in"))
+    field = page.get_by_label("Sign-in code")
+
+    field.fill(f"{(int(first_code) + 1) % 10**6:06d}")
+    field.press("Enter")
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("Wrong code. 4 attempts left.")
+    expect(field).to_be_focused()
+
+    # Not six digits: said in the browser, no attempt spent.
+    field.fill("12 3")
+    field.press("Enter")
+    expect(page.locator("#code-error")).to_have_text("Enter the 6-digit code from the message")
+    expect(field).to_have_attribute("aria-invalid", "true")
+
+    # An expired code (the server's answer, stubbed: codes live at least a minute).
+    def expired(route: Route) -> None:
+        route.fulfill(
+            json={
+                "status": "EXPIRED_USER_INPUT_CODE_ERROR",
+                "failedCodeInputAttemptCount": 2,
+                "maximumCodeInputAttempts": 5,
+            }
+        )
+
+    page.route("**/auth/signinup/code/consume", expired)
+    field.fill(first_code)
+    field.press("Enter")
+    expect(alert).to_have_text("This code has expired. Resend a new one.")
+    page.unroute("**/auth/signinup/code/consume")
+
+    # "Resend" counts down (the page's clock is Playwright's), then sends a second email.
+    resend = page.get_by_role("button", name="Resend code")
+    expect(resend).to_have_text("Resend code in 30 s")
+    expect(resend).to_be_disabled()
+    page.clock.run_for(12_000)
+    expect(resend).to_have_text("Resend code in 18 s")
+    page.clock.run_for(18_000)
+    expect(resend).to_have_text("Resend code")
+    expect(resend).to_be_enabled()
+    resend.click()
+    expect(page.locator("#form-status")).to_have_text(f"We sent a new code to {email}.")
+    expect(resend).to_have_text("Resend code in 30 s")
+    expect(resend).to_be_disabled()
+    _, second_mail = site.mails_to(email, "Sign in", 2)
+    second_code = sign_in_code(second_mail)
+
+    field.fill(second_code)
+    field.press("Enter")
+    expect(page).to_have_url(f"{site.url}/auth/account")
+    expect(page.locator("#user-email")).to_have_text(email)
+
+
+def test_passwordless_restart_and_the_phone_form_by_keyboard(site: Site, page: Page) -> None:
+    # Too many wrong codes end the attempt: back to the form, the email kept.
+    email = site.email()
+    page.goto(f"{site.url}/auth")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Email me a sign-in code").click()
+    code = sign_in_code(site.mail_to(email, "Sign in"))
+    field = page.get_by_label("Sign-in code")
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for left in (4, 3, 2, 1):
+        field.fill(wrong)
+        field.press("Enter")
+        word = "attempt" if left == 1 else "attempts"
+        expect(page.get_by_role("alert")).to_have_text(f"Wrong code. {left} {word} left.")
+    field.fill(wrong)
+    field.press("Enter")
+    expect(page.get_by_role("alert")).to_have_text(
+        "This code can no longer be used. Please start again."
+    )
+    expect(page.get_by_label("Email")).to_have_value(email)
+    expect(page.get_by_label("Email")).to_be_focused()
+    expect(page.get_by_role("link", name="Create an account")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+
+    # The phone number form (the server's SMS goes to its console here, so its answer is
+    # stubbed), reached and used with the keyboard alone.
+    sent: list[Any] = []
+
+    def code_sent(route: Route) -> None:
+        sent.append(route.request.post_data_json)
+        route.fulfill(
+            json={
+                "status": "OK",
+                "deviceId": "device",
+                "preAuthSessionId": "attempt",
+                "flowType": "USER_INPUT_CODE",
+            }
+        )
+
+    page.route("**/auth/signinup/code", code_sent)
+    page.get_by_role("button", name="Use a phone number").focus()
+    page.keyboard.press("Enter")
+    phone = page.get_by_label("Phone number")
+    expect(phone).to_be_focused()
+    shot(page, "sign-in-by-phone")
+    page.keyboard.type("+44 20 7946 0958")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading")).to_have_text("Check your phone")
+    expect(page.locator("#code-sent")).to_have_text("We sent a code to +44 20 7946 0958.")
+    assert sent == [{"phoneNumber": "+44 20 7946 0958"}]
+    expect(page.locator("#link-hint")).to_be_hidden()
+    page.get_by_role("button", name="Use another number").focus()
+    page.keyboard.press("Enter")
+    expect(phone).to_be_focused()
+    page.get_by_role("button", name="Use your email instead").click()
+    expect(page.get_by_label("Email")).to_be_focused()
+
+
 class _Markup(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -431,6 +655,7 @@ class _Markup(HTMLParser):
         "/auth/reset-password",
         "/auth/reset-password?token=abc",
         "/auth/verify-email",
+        "/auth/verify?preAuthSessionId=abc&tenantId=public",
         "/auth/account",
     ],
 )
@@ -490,6 +715,7 @@ def test_docs_show_a_screenshot_of_every_page() -> None:
         "reset-password",
         "verify-email-done",
         "account",
+        "sign-in-code",
     }
     for name in shown:
         assert (DOCS_SCREENSHOTS / f"{name}.png").is_file(), name

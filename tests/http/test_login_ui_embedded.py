@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from tests.support.api import FAST_HASHING
 from tokenward import Auth, load_settings
+from tokenward.http.ui import ui_routes
 
 SITE = "http://localhost:3567"
 
@@ -47,7 +48,8 @@ async def test_the_embedded_app_serves_the_pages_at_the_website_base_path(
     client: httpx.AsyncClient,
 ) -> None:
     assert (await client.get("/")).text == "the app's own page"
-    for path in ("/login", "/login/reset-password", "/login/verify-email", "/login/account"):
+    paths = ("/login", "/login/reset-password", "/login/verify-email", "/login/verify")
+    for path in (*paths, "/login/account"):
         page = await client.get(path)
         assert page.status_code == 200, path
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
@@ -90,3 +92,35 @@ async def test_ui_me_shows_the_signed_in_user_and_refuses_others(
     signed_out = await client.post("/api/auth/signout", headers={"rid": "session"})
     assert signed_out.json() == {"status": "OK"}
     assert (await client.get("/api/auth/ui/me")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("overrides", "shown"),
+    [
+        ({}, 'data-email="true" data-phone="true" data-flow="USER_INPUT_CODE_AND_MAGIC_LINK"'),
+        (
+            {"passwordless_contact_method": "EMAIL", "passwordless_flow_type": "MAGIC_LINK"},
+            'data-email="true" data-phone="false" data-flow="MAGIC_LINK"',
+        ),
+        (
+            {"passwordless_contact_method": "PHONE", "passwordless_code_lifetime": 7200},
+            'data-email="false" data-phone="true" data-flow="USER_INPUT_CODE_AND_MAGIC_LINK"',
+        ),
+        # Off localhost without an SMS backend, codes go by email only (never to a console).
+        (
+            {"api_domain": "https://auth.example.com", "email_backend": "console"},
+            'data-email="true" data-phone="false"',
+        ),
+    ],
+)
+async def test_the_sign_in_page_offers_the_enabled_passwordless_ways(
+    overrides: dict[str, object], shown: str
+) -> None:
+    settings = load_settings(overrides={"database_url": "sqlite:///unused.db", **overrides})
+    app = Starlette(routes=ui_routes(settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
+        page = (await client.get("/auth")).text
+    assert shown in page
+    lifetime = "2 hours" if overrides.get("passwordless_code_lifetime") else "15 minutes"
+    assert f"for {lifetime} after it was sent" in page

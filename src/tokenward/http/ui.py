@@ -1,5 +1,6 @@
-"""The prebuilt login UI: sign in, sign up, password reset, email verification and an account page,
-served at the website base path (default ``/auth``) by `tokenward serve` and by ``Auth.install``.
+"""The prebuilt login UI: sign in (with a password, or a passwordless code or link), sign up,
+password reset, email verification and an account page, served at the website base path (default
+``/auth``) by `tokenward serve` and by ``Auth.install``.
 
 The pages are plain HTML shipped as package data (``tokenward/ui``), filled with a few settings
 and served with a strict Content-Security-Policy (no inline script or style, nothing from other
@@ -24,6 +25,7 @@ from tokenward.http.context import runtime
 from tokenward.recipes.session.errors import Unauthorised
 from tokenward.recipes.session.request_session import SessionOptions, require_session
 from tokenward.recipes.users.wire import user_json
+from tokenward.shared.email_templates import human_duration
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -74,6 +76,11 @@ def _pages(settings: Settings, assets: dict[str, _Asset]) -> dict[str, bytes]:
         "verification": html.escape(settings.email_verification),
         "expired_status": str(settings.session_expired_status_code),
         "min_length": str(settings.password_min_length),
+        # Which passwordless sign-ins the sign-in page offers (data attributes its script reads).
+        "passwordless_email": _flag(settings.effective_passwordless_contact_method.takes_email),
+        "passwordless_phone": _flag(settings.effective_passwordless_contact_method.takes_phone),
+        "passwordless_flow": html.escape(settings.passwordless_flow_type.value),
+        "code_lifetime": human_duration(settings.passwordless_code_lifetime),
         **{
             name.replace(".", "_"): html.escape(f"{web}/ui/{name}?v={asset.version}")
             for name, asset in assets.items()
@@ -88,12 +95,17 @@ def _pages(settings: Settings, assets: dict[str, _Asset]) -> dict[str, bytes]:
     return rendered
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
 PAGE_TITLES = {
     "signin": "Sign in",
     "signup": "Create an account",
     "forgot": "Forgot your password?",
     "reset": "Choose a new password",
     "verify": "Verify your email",
+    "link": "Sign-in link",
     "account": "Your account",
 }
 
@@ -122,6 +134,9 @@ def ui_routes(settings: Settings) -> list[Route]:
     async def verify_email(request: Request) -> Response:
         return page("verify")
 
+    async def sign_in_link(request: Request) -> Response:
+        return page("link")
+
     async def account(request: Request) -> Response:
         return page("account")
 
@@ -142,6 +157,8 @@ def ui_routes(settings: Settings) -> list[Route]:
         Route(web or "/", sign_in, methods=["GET"]),
         Route(f"{web}/reset-password", reset_password, methods=["GET"]),
         Route(f"{web}/verify-email", verify_email, methods=["GET"]),
+        # Where passwordless magic links lead (SuperTokens' path): {web}/verify?…#<linkCode>.
+        Route(f"{web}/verify", sign_in_link, methods=["GET"]),
         Route(f"{web}/account", account, methods=["GET"]),
         Route(f"{web}/ui/{{name}}", asset, methods=["GET"]),
     ]

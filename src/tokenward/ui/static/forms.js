@@ -78,21 +78,34 @@ window.TokenwardForms = (function () {
     return !fieldErrors(missing);
   }
 
-  /* Run `work` with the form's button disabled; network failures become a form error. */
+  const OFFLINE = "Something went wrong. Please check your connection and try again.";
+
+  /* Run `work`; a network failure becomes a form error. */
+  async function guarded(work) {
+    try {
+      await work();
+    } catch {
+      formError(OFFLINE);
+    }
+  }
+
+  /* Run `work` with `button` disabled meanwhile. */
+  async function busy(button, work) {
+    button.disabled = true;
+    try {
+      await guarded(work);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /* Run `work` with the form's values and its button disabled. */
   function onSubmit(form, work) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clear(form);
       if (!requireFilled(form)) return;
-      const button = form.querySelector("button[type=submit]");
-      button.disabled = true;
-      try {
-        await work(values(form));
-      } catch {
-        formError("Something went wrong. Please check your connection and try again.");
-      } finally {
-        button.disabled = false;
-      }
+      await busy(form.querySelector("button[type=submit]"), () => work(values(form)));
     });
   }
 
@@ -104,5 +117,7 @@ window.TokenwardForms = (function () {
     return "Something went wrong. Please try again.";
   }
 
-  return { $, formFields, clear, formError, status, fieldErrors, onSubmit, problem, show };
+  return {
+    $, formFields, clear, formError, status, fieldErrors, guarded, busy, onSubmit, problem, show, OFFLINE,
+  };
 })();
