@@ -1,5 +1,5 @@
-"""The floors of figures 2 and 3: bare Starlette endpoints doing only the work a refresh, or a
-password sign-in, cannot avoid.
+"""The floors of figures 2, 3 and 7: bare Starlette endpoints doing only the work a refresh, a
+password sign-in, or a passwordless code consume cannot avoid.
 
 Refresh: one indexed lookup of the session row, one conditional update of its refresh-token
 hash (the rotation guard; in a transaction on SQLite, see SqliteRows), one RS256-signed access
@@ -9,18 +9,26 @@ Sign-in: one indexed lookup of the account's password hash (in tokenward's table
 accounts are signed up through tokenward), one Argon2id verification in a pool of as many
 threads as CPUs, one session row inserted, one RS256-signed access token, the same headers.
 
-Neither has framework layers, sealing of the refresh token, rate limiting, audit records,
+Passwordless consume (by link code, an existing user signing in): the SHA-256 of the link
+code, one conditional write that deletes the device if it has a live code of that hash (its
+codes go with it, by the foreign key's cascade) and returns its email, one indexed lookup of
+the user by that email (in tokenward's tables), one session row inserted, one RS256-signed
+access token, the same headers.
+
+None has framework layers, sealing of the refresh token, rate limiting, audit records,
 claims beyond the standard ones, or email-verification and role reads. Run as
 
     python -m bench.floor_app   (DATABASE_URL, PORT, WORKERS in the environment)
 
-on the database ``bench.databases.SessionSeeder.floor_sessions`` filled.
+on the database ``bench.databases.SessionSeeder`` filled (``floor_sessions`` for refreshes,
+``passwordless_codes`` for consumes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import functools
 import hashlib
 import json
@@ -62,8 +70,20 @@ INSERT = (
     "refresh_token_hash2, session_data, jwt_payload, created_at, expires_at) "
     "VALUES ($1, 'public', $2, $2, $3, '{}', '{}', $4, $5)"
 )
+CONSUME = (
+    "DELETE FROM passwordless_devices AS d WHERE d.pre_auth_session_id = $1 "
+    "AND d.tenant_id = 'public' AND EXISTS (SELECT 1 FROM passwordless_codes AS c "
+    "WHERE c.link_code_hash = $2 AND c.pre_auth_session_id = d.pre_auth_session_id "
+    "AND c.expires_at > $3) RETURNING email"
+)
+PASSWORDLESS_USER = (
+    "SELECT m.user_id, m.time_joined FROM login_method_tenants AS t "
+    "JOIN login_methods AS m ON m.recipe_user_id = t.recipe_user_id "
+    "WHERE t.tenant_id = 'public' AND t.recipe_id = 'passwordless' AND t.email = $1"
+)
 VALIDITY_MS = 100 * 86_400_000
 EXPOSE = "front-token, st-access-token, st-refresh-token"
+RESTART = {"status": "RESTART_FLOW_ERROR"}
 
 
 class Rows(Protocol):
@@ -71,6 +91,9 @@ class Rows(Protocol):
     async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool: ...
     async def account(self, email: str) -> tuple[str, str] | None: ...
     async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None: ...
+    async def consume_code(self, pre_auth_session_id: str, hash_: str, now: int) -> str | None: ...
+    async def passwordless_user(self, email: str) -> tuple[str, int] | None: ...
+    async def start_session(self, handle: str, user_id: str, hash2: str, now: int) -> None: ...
 
 
 def _qmarks(sql: str) -> str:
@@ -90,7 +113,12 @@ class SqliteRows:
     The sign-in floor's two statements run on a plain connection, on the event loop itself:
     at a few dozen sign-ins a second that blocks the loop for a fraction of a millisecond
     each time, and no way of running them costs less CPU (aiosqlite's hand-offs to its thread
-    cost more than the statements)."""
+    cost more than the statements).
+
+    The consume floor's three statements all go through aiosqlite, its two writes in BEGIN
+    IMMEDIATE on the lock: an insert on the plain connection would block the event loop
+    while it waits for SQLite's write lock, which a consume of this process may hold until
+    the loop lets it commit."""
 
     def __init__(self, conn: aiosqlite.Connection, inline: sqlite3.Connection) -> None:
         self._conn = conn
@@ -113,16 +141,40 @@ class SqliteRows:
         parameters = (handle, user_id, user_id, hash2, now, now + VALIDITY_MS)
         self._inline.execute(_qmarks(INSERT), parameters)  # autocommit: its own transaction
 
+    async def consume_code(self, pre_auth_session_id: str, hash_: str, now: int) -> str | None:
+        async with self._immediate():
+            rows = list(
+                await self._conn.execute_fetchall(
+                    _qmarks(CONSUME), (pre_auth_session_id, hash_, now)
+                )
+            )
+        return str(rows[0][0]) if rows else None
+
+    async def passwordless_user(self, email: str) -> tuple[str, int] | None:
+        async with self._conn.execute(_qmarks(PASSWORDLESS_USER), (email,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else (row[0], row[1])
+
+    async def start_session(self, handle: str, user_id: str, hash2: str, now: int) -> None:
+        parameters = (handle, user_id, user_id, hash2, now, now + VALIDITY_MS)
+        await self._write(_qmarks(INSERT), parameters)
+
     async def _write(self, sql: str, parameters: tuple[object, ...]) -> int:
+        async with self._immediate():
+            cursor = await self._conn.execute(sql, parameters)
+        return cursor.rowcount
+
+    @asynccontextmanager
+    async def _immediate(self) -> AsyncIterator[None]:
+        """A write transaction of this process's writer connection, queued on the lock."""
         async with self._writer:
             await self._begin_immediate()
             try:
-                cursor = await self._conn.execute(sql, parameters)
+                yield
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
-        return cursor.rowcount
 
     async def _begin_immediate(self) -> None:
         # SQLite can refuse at once, without its busy handler, while the other process
@@ -155,6 +207,17 @@ class PostgresRows:
     async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None:
         await self._pool.execute(INSERT, handle, user_id, hash2, now, now + VALIDITY_MS)
 
+    async def consume_code(self, pre_auth_session_id: str, hash_: str, now: int) -> str | None:
+        email = await self._pool.fetchval(CONSUME, pre_auth_session_id, hash_, now)
+        return None if email is None else str(email)
+
+    async def passwordless_user(self, email: str) -> tuple[str, int] | None:
+        row = await self._pool.fetchrow(PASSWORDLESS_USER, email)
+        return None if row is None else (row[0], row[1])
+
+    async def start_session(self, handle: str, user_id: str, hash2: str, now: int) -> None:
+        await self.insert(handle, user_id, hash2, now)
+
 
 @asynccontextmanager
 async def open_rows(url: str) -> AsyncIterator[Rows]:
@@ -164,7 +227,14 @@ async def open_rows(url: str) -> AsyncIterator[Rows]:
         inline = sqlite3.connect(path, isolation_level=None, timeout=60)
         # A long busy timeout: two worker processes can starve each other of SQLite's write
         # lock for seconds under this load; the floor waits (its p99 shows it) but never fails.
-        for pragma in ("journal_mode=WAL", "busy_timeout=60000", "synchronous=NORMAL"):
+        # Foreign keys on, as tokenward has them: a consumed device's codes go by the cascade.
+        pragmas = (
+            "journal_mode=WAL",
+            "busy_timeout=60000",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+        )
+        for pragma in pragmas:
             await conn.execute(f"PRAGMA {pragma}")
             inline.execute(f"PRAGMA {pragma}")
         try:
@@ -264,10 +334,38 @@ def create_app() -> Starlette:
             headers=session_headers(handle, user_id, token, None, now),
         )
 
+    async def consume_code(request: Request) -> Response:
+        rows: Rows = state["rows"]
+        body = json.loads(await request.body())
+        link_code = body["linkCode"]
+        try:
+            raw = base64.urlsafe_b64decode(link_code + "=" * (-len(link_code) % 4))
+        except (binascii.Error, ValueError):
+            return JSONResponse(RESTART)
+        now = int(time.time() * 1000)
+        email = await rows.consume_code(
+            body["preAuthSessionId"], _b64(hashlib.sha256(raw).digest()), now
+        )
+        if email is None:
+            return JSONResponse(RESTART)
+        found = await rows.passwordless_user(email)
+        if found is None:  # the floor signs existing users in; it creates none
+            return JSONResponse(RESTART)
+        user_id, time_joined = found
+        handle = str(uuid.uuid4())
+        token = f"{handle}.{secrets.token_urlsafe(32)}"
+        await rows.start_session(handle, user_id, floor_hash2(token), now)
+        user = {"id": user_id, "emails": [email], "timeJoined": time_joined}
+        return JSONResponse(
+            {"status": "OK", "createdNewRecipeUser": False, "user": user},
+            headers=session_headers(handle, user_id, token, None, now),
+        )
+
     return Starlette(
         routes=[
             Route("/auth/session/refresh", refresh, methods=["POST"]),
             Route("/auth/signin", sign_in, methods=["POST"]),
+            Route("/auth/signinup/code/consume", consume_code, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

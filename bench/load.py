@@ -113,6 +113,17 @@ def refresh_load(url: str, load: Load, tokens: list[str], *, path: str) -> Resul
         Path(file.name).unlink()
 
 
+def consume_load(url: str, load: Load, bodies: list[bytes], *, path: str) -> Result:
+    """POST ``path`` with each body once (bench/lua/consume.lua): every request consumes a
+    passwordless code of its own. Running out of bodies fails the run."""
+    with tempfile.NamedTemporaryFile("wb", suffix=".bodies", delete=False) as file:
+        file.write(b"\n".join(bodies) + b"\n")
+    try:
+        return _run_wrk(url, load, "consume.lua", [file.name, path], [])
+    finally:
+        Path(file.name).unlink()
+
+
 def sign_in_load(url: str, load: Load, bodies: list[bytes]) -> Result:
     """POST /auth/signin with each account's body in turn (bench/lua/sign_in.lua), after a
     warm-up; every answer must be a successful sign-in."""

@@ -17,7 +17,7 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import growth, peers, refresh, sign_in, verification
+from bench import growth, passwordless, peers, refresh, sign_in, verification
 from bench.common import Figure, machine
 from bench.load import Load
 
@@ -47,6 +47,10 @@ async def _refresh(quick: bool) -> list[Figure]:
     return await refresh.measure(_load(quick), 50 if quick else 1000, (1,) if quick else (1, 2))
 
 
+async def _passwordless(quick: bool) -> list[Figure]:
+    return await passwordless.measure(_load(quick), (1,) if quick else (1, 2))
+
+
 async def _growth(quick: bool) -> list[Figure]:
     sizes = (100, 1000) if quick else (10**3, 10**5, 10**6)
     return await growth.measure(_load(quick), 50 if quick else 800, sizes)
@@ -63,6 +67,10 @@ GROUPS: dict[str, tuple[str, Group]] = {
     "refresh": ("Figure 2: refresh over HTTP against the floor endpoint", _refresh),
     "growth": ("Figure 5: growth to 10^6 sessions", _growth),
     "peers": ("Figure 6: peers", _peers),
+    "passwordless": (
+        "Figure 7: passwordless code consume over HTTP against the floor endpoint",
+        _passwordless,
+    ),
 }
 
 

@@ -16,6 +16,10 @@ HTTP_GROUPS = {
         "Growth: refresh with 10^2 sessions, SQLite",
         "Growth: refresh with 10^3 sessions, PostgreSQL",
     ],
+    "passwordless": [
+        "Passwordless code consume over HTTP, SQLite",
+        "Passwordless code consume over HTTP, PostgreSQL",
+    ],
     "peers": [
         "Peers: sign-in, tokenward embedded vs supertokens-python SDK app",
         "Peers: refresh, tokenward embedded vs supertokens-python SDK app",
