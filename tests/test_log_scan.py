@@ -10,12 +10,10 @@ import bcrypt
 
 from tests.support.log_scan import Scanner, console_emails_removed, suite_passwords
 from tokenward.recipes.jwt.rules import generate_rsa_private_key
-from tokenward.recipes.passwordless.rules import code_for, pre_auth_session_id
 from tokenward.recipes.session.rules import refresh_token
 from tokenward.recipes.session.rules.refresh_token import RefreshTokenPayload
 from tokenward.shared import jwt
 from tokenward.shared.email_links.tokens import new_link_token
-from tokenward.shared.encoding import b64_encode
 
 PLANTED_PASSWORD = "planted passphrase 42"
 scanner = Scanner([PLANTED_PASSWORD])
@@ -49,16 +47,6 @@ def test_log_02_catches_link_tokens_and_anti_csrf_tokens() -> None:
     token = new_link_token()
     assert kinds(f"POST /auth/user/password/reset token={token}") == ["link token"]
     assert kinds(f"headers anti-csrf: {uuid.uuid4()}") == ["anti-CSRF token"]
-
-
-def test_log_02_catches_link_codes_but_not_the_public_pre_auth_session_id() -> None:
-    device_id = b64_encode(bytes(range(32)))  # fixed: both values mix cases and digits
-    code = code_for(device_id, bytes(range(32, 64)), "123456")
-    pre_auth = pre_auth_session_id(device_id)
-    assert len(pre_auth) == len(code.link_code) == 43
-    visited = f'"GET /auth/verify?preAuthSessionId={pre_auth}&tenantId=public HTTP/1.1" 200'
-    assert kinds(visited) == []
-    assert kinds(f"/auth/verify?preAuthSessionId={pre_auth}#{code.link_code}") == ["link token"]
 
 
 def test_log_02_catches_a_test_password_and_masks_every_secret() -> None:

@@ -10,10 +10,7 @@ scans those records and the log files of every `tokenward serve` process the tes
   recipes/session/rules/refresh_token.py);
 * anti-CSRF tokens next to their name (they are bare UUIDs otherwise, like session handles);
 * password hashes (Argon2, bcrypt);
-* email-link tokens (reset / verification: ``secrets.token_urlsafe(32)``, 43 characters; and
-  passwordless link codes, as long). A passwordless ``preAuthSessionId=`` value has that shape
-  too but is no secret: the public name of a sign-in attempt (a SHA-256 of the device id), in
-  the query of every magic link, which the access log keeps as it keeps ``tenantId``;
+* email-link tokens (reset / verification: ``secrets.token_urlsafe(32)``, 43 characters);
 * the passwords the tests use: string constants found in tests/ by name (``*PASSWORD*``,
   ``*PASSPHRASE*``, parameters and keywords called ``password``, ``"password"`` JSON fields).
 
@@ -54,7 +51,6 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("link token", re.compile(rf"(?<![{_B64URL}])[{_B64URL}]{{43}}(?![{_B64URL}])")),
 )
 
-_PUBLIC_ID = "preAuthSessionId="
 CONSOLE_EMAIL_START = "tokenward email (console backend: not sent)"
 CONSOLE_SMS_START = "tokenward sms (console backend: not sent)"
 CONSOLE_EMAIL_RULE = "=" * 72
@@ -97,9 +93,7 @@ class Scanner:
             for match in pattern.finditer(text):
                 group = match.lastindex or 0
                 secret, (start, end) = match.group(group), match.span(group)
-                if kind == "link token" and (
-                    not _looks_random(secret) or text[:start].endswith(_PUBLIC_ID)
-                ):
+                if kind == "link token" and not _looks_random(secret):
                     continue
                 if any(s <= start and end <= e for s, e in spans):
                     continue  # part of a secret already found (a hash's digest, say)
