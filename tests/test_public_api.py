@@ -13,6 +13,7 @@ def test_exported_names() -> None:
         "Session",
         "SessionOptions",
         "Settings",
+        "SignUpAttempt",
         "SignUpField",
         "TheftEvent",
         "__version__",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tokenward.app.auth import Auth
     from tokenward.app.server import create_app
     from tokenward.config import ConfigError, Settings, load_settings
-    from tokenward.hooks import AuthEvent, Hooks, SignUpField, TheftEvent
+    from tokenward.hooks import AuthEvent, Hooks, SignUpAttempt, SignUpField, TheftEvent
     from tokenward.recipes.session.request_session import Session, SessionOptions
     from tokenward.shared.email_delivery import EmailBackend
 
@@ -29,6 +29,7 @@ _HOMES = {
     "Session": "tokenward.recipes.session.request_session",
     "SessionOptions": "tokenward.recipes.session.request_session",
     "Settings": "tokenward.config",
+    "SignUpAttempt": "tokenward.hooks",
     "SignUpField": "tokenward.hooks",
     "TheftEvent": "tokenward.hooks",
     "create_app": "tokenward.app.server",
@@ -44,6 +45,7 @@ __all__ = [
     "Session",
     "SessionOptions",
     "Settings",
+    "SignUpAttempt",
     "SignUpField",
     "TheftEvent",
     "__version__",
