@@ -688,7 +688,7 @@ def test_pages_carry_the_security_headers(site: Site, path: str) -> None:
 def test_assets_are_served_with_their_types_and_nothing_else(site: Site) -> None:
     page = httpx.get(f"{site.url}/auth").text
     urls = re.findall(r'(?:src|href)="(/auth/ui/[^"]+)"', page)
-    assert len(urls) == 4
+    assert len(urls) == 5  # app.css, session.js, forms.js, passwordless.js, pages.js
     for url in urls:
         response = httpx.get(site.url + url)
         assert response.status_code == 200

@@ -38,8 +38,9 @@ SECURITY_HEADERS = {
 ASSET_TYPES = {
     "app.css": "text/css; charset=utf-8",
     "session.js": "text/javascript; charset=utf-8",
-    "pages.js": "text/javascript; charset=utf-8",
     "forms.js": "text/javascript; charset=utf-8",
+    "passwordless.js": "text/javascript; charset=utf-8",
+    "pages.js": "text/javascript; charset=utf-8",
 }
 # The account page asks the database, so a revoked session is refused at once; an unverified
 # user may see it (to resend the verification email), so claims are not checked.

@@ -86,6 +86,15 @@ window.TokenwardSession = (function () {
     return response;
   }
 
+  /* The JSON body of an answer, or null when it has none (an empty or non-JSON body). */
+  async function json(response) {
+    try {
+      return await response.json();
+    } catch {
+      return null;
+    }
+  }
+
   /*
    * Renew the session once for every tab. `seen` is the front-token the caller had when its
    * request went out: if it has changed by the time we hold the lock, another tab (or call)
@@ -169,5 +178,5 @@ window.TokenwardSession = (function () {
     return url.pathname + url.search + url.hash;
   }
 
-  return { send, call, info, protect, signOut, safePath, reauthenticate, API, WEB };
+  return { send, call, json, info, protect, signOut, safePath, reauthenticate, API, WEB };
 })();
