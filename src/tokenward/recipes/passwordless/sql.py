@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 
 from tokenward.recipes.passwordless.port import (
     Accepted,
@@ -24,12 +25,11 @@ from tokenward.recipes.passwordless.rules import RECIPE_ID, code_for, is_expired
 from tokenward.recipes.users.port import LoginMethodRecord, UnknownTenant, UserRecord
 from tokenward.recipes.users.sql import (
     NewLoginMethod,
+    find_passwordless_user,
     insert_user,
     passwordless_method,
-    passwordless_user_query,
-    user_from_rows,
 )
-from tokenward.shared.database.engine import Database, Dialect
+from tokenward.shared.database.engine import Database
 from tokenward.shared.database.schema import (
     passwordless_codes as codes,
 )
@@ -70,9 +70,42 @@ def _device(row: Any, code_rows: list[Any]) -> DeviceRecord:
     )
 
 
+_OWN = select(devices.c.email, devices.c.phone_number).where(
+    devices.c.pre_auth_session_id == bindparam("pre_auth_session_id")
+)
+_CONTACT_DEVICES = (
+    select(devices)
+    .where(
+        and_(
+            devices.c.tenant_id == bindparam("tenant_id"),
+            or_(
+                devices.c.email == _OWN.with_only_columns(devices.c.email).scalar_subquery(),
+                devices.c.phone_number
+                == _OWN.with_only_columns(devices.c.phone_number).scalar_subquery(),
+            ),
+        )
+    )
+    .order_by(devices.c.pre_auth_session_id)
+    .with_for_update()
+)
+"""The devices of the contact of device ``pre_auth_session_id`` (it among them), locked."""
+
+_DELETE_DEVICES = delete(devices).where(
+    devices.c.pre_auth_session_id.in_(bindparam("ids", expanding=True))
+)
+
+_CODE_EXPIRY = select(codes.c.expires_at).where(
+    and_(
+        codes.c.link_code_hash == bindparam("link_code_hash"),
+        codes.c.pre_auth_session_id == bindparam("pre_auth_session_id"),
+    )
+)
+
+
 class SqlPasswordlessStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._mark_verified = insert_ignoring_conflicts(db.dialect, verified_emails)
 
     async def create_device(
         self,
@@ -174,28 +207,20 @@ class SqlPasswordlessStore:
         new_user_id: str | None,
     ) -> Accepted | Refused:
         async with self._db.write() as conn:
-            row = (
+            # Every device of this device's contact, locked in one order: a success deletes
+            # them all, and two successes with two devices of one email must queue, not
+            # deadlock. (SQLite's write transaction holds the database already; FOR UPDATE is
+            # PostgreSQL's.) One statement finds the device and its siblings.
+            rows = list(
                 await conn.execute(
-                    select(devices).where(_device_key(tenant_id, pre_auth_session_id))
+                    _CONTACT_DEVICES,
+                    {"tenant_id": tenant_id, "pre_auth_session_id": pre_auth_session_id},
                 )
-            ).first()
-            if row is None:
-                return Refused("restart")
-            contact = _of_contact(tenant_id, row.email, row.phone_number)
-            # Lock every device of the contact, in one order: a success deletes them all, and
-            # two successes with two devices of one email must queue, not deadlock. (SQLite's
-            # write transaction holds the database already; FOR UPDATE is PostgreSQL's.)
-            locked = await conn.execute(
-                select(devices.c.pre_auth_session_id, devices.c.failed_attempts)
-                .where(contact)
-                .order_by(devices.c.pre_auth_session_id)
-                .with_for_update()
             )
-            failed_before = {r.pre_auth_session_id: r.failed_attempts for r in locked}.get(
-                pre_auth_session_id
-            )
-            if failed_before is None:  # consumed while this transaction waited
+            row = next((r for r in rows if r.pre_auth_session_id == pre_auth_session_id), None)
+            if row is None:  # unknown, or consumed while this transaction waited
                 return Refused("restart")
+            failed_before = row.failed_attempts
             device = _device(row, [])
             if isinstance(proof, TypedCode):
                 typed = code_for(proof.device_id, device.link_code_salt, proof.user_input_code)
@@ -204,20 +229,17 @@ class SqlPasswordlessStore:
                 link_code_hash = proof.link_code_hash
             code = (
                 await conn.execute(
-                    select(codes.c.expires_at).where(
-                        and_(
-                            codes.c.link_code_hash == link_code_hash,
-                            codes.c.pre_auth_session_id == pre_auth_session_id,
-                        )
-                    )
+                    _CODE_EXPIRY,
+                    {"link_code_hash": link_code_hash, "pre_auth_session_id": pre_auth_session_id},
                 )
             ).first()
             if code is not None and not is_expired(code.expires_at, now):
                 if new_user_id is None:
                     return Accepted(device, None)
-                await conn.execute(delete(devices).where(contact))
+                ids = [r.pre_auth_session_id for r in rows]
+                await conn.execute(_DELETE_DEVICES, {"ids": ids})
                 user, method, created = await _sign_in_up(
-                    conn, self._db.dialect, device, new_user_id, now=now
+                    conn, self._mark_verified, device, new_user_id, now=now
                 )
                 return Accepted(device, user, created, method.recipe_user_id)
             if isinstance(proof, LinkCode):
@@ -278,13 +300,17 @@ async def _devices(conn: AsyncConnection, which: Any) -> list[DeviceRecord]:
 
 
 async def _sign_in_up(
-    conn: AsyncConnection, dialect: Dialect, device: DeviceRecord, new_user_id: str, *, now: int
+    conn: AsyncConnection,
+    mark_verified: Insert,
+    device: DeviceRecord,
+    new_user_id: str,
+    *,
+    now: int,
 ) -> tuple[UserRecord, LoginMethodRecord, bool]:
     """The passwordless user of the device's contact, created if there is none; an email
     login method is marked verified (the code proved the address)."""
     tenant_id, email, phone = device.tenant_id, device.email, device.phone_number
-    rows = list(await conn.execute(passwordless_user_query(tenant_id, email, phone)))
-    user = user_from_rows(rows)
+    user = await find_passwordless_user(conn, tenant_id, email, phone)
     method = passwordless_method(user, tenant_id, email, phone)
     created = user is None or method is None
     if user is None or method is None:
@@ -298,8 +324,6 @@ async def _sign_in_up(
         method = user.login_methods[0]
     if email is not None:
         await conn.execute(
-            insert_ignoring_conflicts(dialect, verified_emails).values(
-                user_id=method.recipe_user_id, email=email, verified_at=now
-            )
+            mark_verified, {"user_id": method.recipe_user_id, "email": email, "verified_at": now}
         )
     return user, method, created

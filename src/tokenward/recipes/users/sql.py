@@ -182,18 +182,12 @@ async def insert_user(
     return UserRecord(user_id=user_id, time_joined=now, login_methods=(created,))
 
 
-def passwordless_user_query(tenant_id: str, email: str | None, phone_number: str | None) -> Any:
-    """The user with the passwordless login method of this email or phone in the tenant."""
-    which = (
-        login_method_tenants.c.email == email
-        if email is not None
-        else login_method_tenants.c.phone_number == phone_number
-    )
+def _passwordless_user(contact_column: str) -> Any:
     recipe_users = select(login_method_tenants.c.recipe_user_id).where(
         and_(
-            login_method_tenants.c.tenant_id == tenant_id,
+            login_method_tenants.c.tenant_id == bindparam("tenant_id"),
             login_method_tenants.c.recipe_id == literal_column(f"'{PASSWORDLESS_RECIPE_ID}'"),
-            which,
+            login_method_tenants.c[contact_column] == bindparam("contact"),
         )
     )
     return users_with_methods(
@@ -201,6 +195,23 @@ def passwordless_user_query(tenant_id: str, email: str | None, phone_number: str
             select(login_methods.c.user_id).where(login_methods.c.recipe_user_id.in_(recipe_users))
         )
     )
+
+
+# Built once: the consume transaction runs one of them on every passwordless sign-in.
+_PASSWORDLESS_USER = {
+    "email": _passwordless_user("email"),
+    "phone": _passwordless_user("phone_number"),
+}
+
+
+async def find_passwordless_user(
+    conn: AsyncConnection, tenant_id: str, email: str | None, phone_number: str | None
+) -> UserRecord | None:
+    """The user with the passwordless login method of this email or phone in the tenant."""
+    query = _PASSWORDLESS_USER["email" if email is not None else "phone"]
+    contact = email if email is not None else phone_number
+    rows = list(await conn.execute(query, {"tenant_id": tenant_id, "contact": contact}))
+    return user_from_rows(rows)
 
 
 def passwordless_method(
@@ -266,8 +277,7 @@ class SqlUserStore:
         self, tenant_id: str, *, email: str | None = None, phone_number: str | None = None
     ) -> tuple[UserRecord, LoginMethodRecord] | None:
         async with self._db.read() as conn:
-            rows = list(await conn.execute(passwordless_user_query(tenant_id, email, phone_number)))
-        user = user_from_rows(rows)
+            user = await find_passwordless_user(conn, tenant_id, email, phone_number)
         method = passwordless_method(user, tenant_id, email, phone_number)
         return None if user is None or method is None else (user, method)
 
