@@ -133,12 +133,13 @@ class PasswordlessStore(Protocol):
         max_attempts: int,
         new_user_id: str | None,
     ) -> Accepted | Refused:
-        """Use the device's code that ``proof`` presents, in one transaction.
+        """Use the device's code that ``proof`` presents.
 
-        A live code is accepted: every device of its contact in the tenant is deleted, and with
-        ``new_user_id`` the passwordless user of that contact is found or created (under that
-        id, its email marked verified). Without ``new_user_id`` (a check) the devices stay and
-        nobody signs in. Of concurrent calls with one code, at most one is accepted.
+        A live code is accepted by one conditional write that deletes its device (and so its
+        codes) only while the code is live: of concurrent calls with one code, at most one is
+        accepted. With ``new_user_id`` the passwordless user of that contact is then found or
+        created (under that id, its email marked verified), and the contact's other devices
+        are deleted. Without ``new_user_id`` (a check) nothing is deleted and nobody signs in.
 
         A wrong or expired typed code counts against the device (the attempt
         that reaches ``max_attempts`` deletes it: ``restart``); a wrong or expired link code

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.dml import Insert
 
 from tokenward.recipes.passwordless.port import (
     Accepted,
@@ -21,7 +20,7 @@ from tokenward.recipes.passwordless.port import (
     Refused,
     TypedCode,
 )
-from tokenward.recipes.passwordless.rules import RECIPE_ID, code_for, is_expired, wrong_code
+from tokenward.recipes.passwordless.rules import RECIPE_ID, code_for, wrong_code
 from tokenward.recipes.users.port import LoginMethodRecord, UnknownTenant, UserRecord
 from tokenward.recipes.users.sql import (
     NewLoginMethod,
@@ -70,36 +69,46 @@ def _device(row: Any, code_rows: list[Any]) -> DeviceRecord:
     )
 
 
-_OWN = select(devices.c.email, devices.c.phone_number).where(
-    devices.c.pre_auth_session_id == bindparam("pre_auth_session_id")
+# The consume path's statements, built once (each runs with bound parameters).
+_KEY = and_(
+    devices.c.tenant_id == bindparam("tenant"),
+    devices.c.pre_auth_session_id == bindparam("device"),
 )
-_CONTACT_DEVICES = (
-    select(devices)
-    .where(
+_LIVE_CODE = exists(
+    select(codes.c.code_id).where(
         and_(
-            devices.c.tenant_id == bindparam("tenant_id"),
-            or_(
-                devices.c.email == _OWN.with_only_columns(devices.c.email).scalar_subquery(),
-                devices.c.phone_number
-                == _OWN.with_only_columns(devices.c.phone_number).scalar_subquery(),
-            ),
+            codes.c.pre_auth_session_id == devices.c.pre_auth_session_id,
+            codes.c.link_code_hash == bindparam("link_code_hash"),
+            codes.c.expires_at > bindparam("now"),
         )
     )
-    .order_by(devices.c.pre_auth_session_id)
-    .with_for_update()
 )
-"""The devices of the contact of device ``pre_auth_session_id`` (it among them), locked."""
-
-_DELETE_DEVICES = delete(devices).where(
-    devices.c.pre_auth_session_id.in_(bindparam("ids", expanding=True))
+_DEVICE = select(devices).where(_KEY)
+_LIVE_DEVICE = select(devices).where(and_(_KEY, _LIVE_CODE))
+_TAKE_DEVICE = delete(devices).where(and_(_KEY, _LIVE_CODE)).returning(*devices.c)
+"""The consume itself: the device goes (its codes with it) only if the code is live."""
+_COUNT_FAILURE = (
+    update(devices)
+    .where(_KEY)
+    .values(failed_attempts=devices.c.failed_attempts + 1)
+    .returning(devices.c.failed_attempts)
 )
-
-_CODE_EXPIRY = select(codes.c.expires_at).where(
+_DELETE_DEVICE = delete(devices).where(_KEY)
+_CODE_EXISTS = select(codes.c.code_id).where(
     and_(
         codes.c.link_code_hash == bindparam("link_code_hash"),
-        codes.c.pre_auth_session_id == bindparam("pre_auth_session_id"),
+        codes.c.pre_auth_session_id == bindparam("device"),
     )
 )
+_DELETE_CONTACT_DEVICES = {
+    column: delete(devices).where(
+        and_(
+            devices.c.tenant_id == bindparam("tenant"),
+            devices.c[column] == bindparam("contact"),
+        )
+    )
+    for column in ("email", "phone_number")
+}
 
 
 class SqlPasswordlessStore:
@@ -206,58 +215,83 @@ class SqlPasswordlessStore:
         max_attempts: int,
         new_user_id: str | None,
     ) -> Accepted | Refused:
-        async with self._db.write() as conn:
-            # Every device of this device's contact, locked in one order: a success deletes
-            # them all, and two successes with two devices of one email must queue, not
-            # deadlock. (SQLite's write transaction holds the database already; FOR UPDATE is
-            # PostgreSQL's.) One statement finds the device and its siblings.
-            rows = list(
-                await conn.execute(
-                    _CONTACT_DEVICES,
-                    {"tenant_id": tenant_id, "pre_auth_session_id": pre_auth_session_id},
-                )
-            )
-            row = next((r for r in rows if r.pre_auth_session_id == pre_auth_session_id), None)
-            if row is None:  # unknown, or consumed while this transaction waited
+        key = {"tenant": tenant_id, "device": pre_auth_session_id}
+        if isinstance(proof, TypedCode):  # the device's salt turns the typed code into its hash
+            async with self._db.read() as conn:
+                row = (await conn.execute(_DEVICE, key)).first()
+            if row is None:
                 return Refused("restart")
-            failed_before = row.failed_attempts
-            device = _device(row, [])
-            if isinstance(proof, TypedCode):
-                typed = code_for(proof.device_id, device.link_code_salt, proof.user_input_code)
-                link_code_hash = typed.link_code_hash
-            else:
-                link_code_hash = proof.link_code_hash
-            code = (
-                await conn.execute(
-                    _CODE_EXPIRY,
-                    {"link_code_hash": link_code_hash, "pre_auth_session_id": pre_auth_session_id},
-                )
-            ).first()
-            if code is not None and not is_expired(code.expires_at, now):
-                if new_user_id is None:
-                    return Accepted(device, None)
-                ids = [r.pre_auth_session_id for r in rows]
-                await conn.execute(_DELETE_DEVICES, {"ids": ids})
-                user, method, created = await _sign_in_up(
-                    conn, self._mark_verified, device, new_user_id, now=now
-                )
+            salt = b64url_decode(row.link_code_salt)
+            link_code_hash = code_for(proof.device_id, salt, proof.user_input_code).link_code_hash
+        else:
+            link_code_hash = proof.link_code_hash
+        live = {**key, "link_code_hash": link_code_hash, "now": now}
+        if new_user_id is None:  # a check: nothing is used up
+            async with self._db.read() as conn:
+                row = (await conn.execute(_LIVE_DEVICE, live)).first()
+            if row is not None:
+                return Accepted(_device(row, []), None)
+        else:
+            # One conditional write: of parallel consumes of one code, one deletes the device.
+            async with self._db.write() as conn:
+                row = (await conn.execute(_TAKE_DEVICE, live)).first()
+            if row is not None:
+                device = _device(row, [])
+                user, method, created = await self._sign_in_up(device, new_user_id, now=now)
                 return Accepted(device, user, created, method.recipe_user_id)
-            if isinstance(proof, LinkCode):
+        if isinstance(proof, LinkCode):
+            return Refused("restart")
+        return await self._count_failure(key, link_code_hash, max_attempts)
+
+    async def _count_failure(
+        self, key: dict[str, str], link_code_hash: str, max_attempts: int
+    ) -> Refused:
+        """A wrong or expired typed code: one more failure on the device, counted in the
+        database (parallel wrong codes each count); the one that reaches the limit deletes it."""
+        async with self._db.write() as conn:
+            counted = (await conn.execute(_COUNT_FAILURE, key)).first()
+            if counted is None:
                 return Refused("restart")
-            wrong = wrong_code(failed_before, max_attempts)
-            if wrong.restart:
-                await conn.execute(
-                    delete(devices).where(_device_key(tenant_id, pre_auth_session_id))
-                )
+            if wrong_code(counted.failed_attempts - 1, max_attempts).restart:
+                await conn.execute(_DELETE_DEVICE, key)
                 return Refused("restart")
-            await conn.execute(
-                update(devices)
-                .where(_device_key(tenant_id, pre_auth_session_id))
-                .values(failed_attempts=wrong.failed_attempts)
-            )
-            if code is None:
-                return Refused("incorrect", wrong.failed_attempts)
-            return Refused("expired", wrong.failed_attempts)
+            code = {"link_code_hash": link_code_hash, **key}
+            expired = (await conn.execute(_CODE_EXISTS, code)).first() is not None
+        return Refused("expired" if expired else "incorrect", counted.failed_attempts)
+
+    async def _sign_in_up(
+        self, device: DeviceRecord, new_user_id: str, *, now: int
+    ) -> tuple[UserRecord, LoginMethodRecord, bool]:
+        """The passwordless user of the consumed device's contact, created if there is none;
+        the contact's other devices go, and an email is marked verified (the code proved it).
+        Two consumes for one new contact at once: the unique index lets one create the user,
+        and the other finds it on its second try."""
+        tenant_id, email, phone = device.tenant_id, device.email, device.phone_number
+        column, contact = ("email", email) if email is not None else ("phone_number", phone)
+        for attempt in range(2):
+            async with self._db.read() as conn:
+                user = await find_passwordless_user(conn, tenant_id, email, phone)
+            method = passwordless_method(user, tenant_id, email, phone)
+            try:
+                async with self._db.write() as conn:
+                    await conn.execute(
+                        _DELETE_CONTACT_DEVICES[column],
+                        {"tenant": tenant_id, "contact": contact},
+                    )
+                    created = user is None or method is None
+                    if user is None or method is None:
+                        login = NewLoginMethod(RECIPE_ID, email=email, phone_number=phone)
+                        user = await insert_user(conn, new_user_id, tenant_id, login, now=now)
+                        method = user.login_methods[0]
+                    if email is not None:
+                        verified = {"user_id": method.recipe_user_id, "email": email}
+                        await conn.execute(self._mark_verified, {**verified, "verified_at": now})
+            except IntegrityError:
+                if attempt:
+                    raise
+                continue
+            return user, method, created
+        raise AssertionError("unreachable")
 
     async def remove_expired(self, now: int) -> int:
         async with self._db.write() as conn:
@@ -297,33 +331,3 @@ async def _devices(conn: AsyncConnection, which: Any) -> list[DeviceRecord]:
         _device(row, [c for c in code_rows if c.pre_auth_session_id == row.pre_auth_session_id])
         for row in rows
     ]
-
-
-async def _sign_in_up(
-    conn: AsyncConnection,
-    mark_verified: Insert,
-    device: DeviceRecord,
-    new_user_id: str,
-    *,
-    now: int,
-) -> tuple[UserRecord, LoginMethodRecord, bool]:
-    """The passwordless user of the device's contact, created if there is none; an email
-    login method is marked verified (the code proved the address)."""
-    tenant_id, email, phone = device.tenant_id, device.email, device.phone_number
-    user = await find_passwordless_user(conn, tenant_id, email, phone)
-    method = passwordless_method(user, tenant_id, email, phone)
-    created = user is None or method is None
-    if user is None or method is None:
-        user = await insert_user(
-            conn,
-            new_user_id,
-            tenant_id,
-            NewLoginMethod(RECIPE_ID, email=email, phone_number=phone),
-            now=now,
-        )
-        method = user.login_methods[0]
-    if email is not None:
-        await conn.execute(
-            mark_verified, {"user_id": method.recipe_user_id, "email": email, "verified_at": now}
-        )
-    return user, method, created
