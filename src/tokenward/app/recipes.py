@@ -9,6 +9,7 @@ from tokenward.recipes.jwt.record import RECORD as JWT
 from tokenward.recipes.multitenancy.record import RECORD as MULTITENANCY
 from tokenward.recipes.passwordless.record import RECORD as PASSWORDLESS
 from tokenward.recipes.session.record import RECORD as SESSION
+from tokenward.recipes.thirdparty.record import RECORD as THIRD_PARTY
 from tokenward.recipes.usermetadata.record import RECORD as USER_METADATA
 from tokenward.recipes.userroles.record import RECORD as USER_ROLES
 from tokenward.recipes.users.record import RECORD as USERS
@@ -19,6 +20,7 @@ RECIPES: tuple[RecipeRecord, ...] = (
     EMAIL_VERIFICATION,
     EMAIL_PASSWORD,
     PASSWORDLESS,
+    THIRD_PARTY,
     USERS,
     MULTITENANCY,
     USER_ROLES,

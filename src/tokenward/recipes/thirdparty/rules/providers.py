@@ -1,0 +1,350 @@
+"""Provider configurations, read from SuperTokens' provider JSON (the shape of its core API's
+``/recipe/multitenancy/config/thirdparty`` and of supertokens-python's ``ProviderInput``), with
+the built-in providers' defaults filled in.
+
+A configuration names endpoints directly, or an OpenID discovery document
+(``oidcDiscoveryEndpoint``) that fills the endpoints left unset. As SuperTokens does, a custom
+provider's ``oidcDiscoveryEndpoint`` is taken as the full URL of the document; the built-in OpenID
+providers take an issuer and get ``/.well-known/openid-configuration`` appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+WELL_KNOWN = "/.well-known/openid-configuration"
+CLIENT_TYPES = ("web", "ios", "android", "desktop")
+"""The client types the official SDKs send; a provider may also name others."""
+
+
+class InvalidProviderConfig(ValueError):
+    """A provider configuration that cannot be used; the message says which field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserFields:
+    """Where the user id, email and email-verified flag are in a provider's answer (dotted
+    paths, as SuperTokens' ``userInfoMap``)."""
+
+    user_id: str | None = None
+    email: str | None = None
+    email_verified: str | None = None
+
+
+OIDC_FIELDS = UserFields("sub", "email", "email_verified")
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    client_type: str | None = None
+    scope: tuple[str, ...] | None = None
+    force_pkce: bool = False
+    additional_config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    third_party_id: str
+    name: str
+    clients: tuple[Client, ...]
+    authorization_endpoint: str | None = None
+    authorization_endpoint_query_params: Mapping[str, str | None] = field(default_factory=dict)
+    token_endpoint: str | None = None
+    token_endpoint_body_params: Mapping[str, str | None] = field(default_factory=dict)
+    user_info_endpoint: str | None = None
+    user_info_endpoint_query_params: Mapping[str, str | None] = field(default_factory=dict)
+    user_info_endpoint_headers: Mapping[str, str | None] = field(default_factory=dict)
+    jwks_uri: str | None = None
+    oidc_discovery_endpoint: str | None = None
+    from_id_token: UserFields = OIDC_FIELDS
+    from_user_info: UserFields = UserFields()
+    require_email: bool = True
+    trust_email_verified: bool = True
+    """Whether the provider's ``email_verified`` is believed (an untrusted provider's emails are
+    stored as unverified whatever it says)."""
+
+    def client(self, client_type: str | None) -> Client:
+        """The client for ``client_type`` (the only client when there is one and no type is
+        asked for). Raises InvalidProviderConfig when none matches."""
+        if client_type is None:
+            if len(self.clients) == 1:
+                return self.clients[0]
+            raise InvalidProviderConfig(
+                f"{self.third_party_id}: several clients are configured; the request must name "
+                "its clientType"
+            )
+        for client in self.clients:
+            if client.client_type == client_type:
+                return client
+        raise InvalidProviderConfig(f"{self.third_party_id}: no client of type {client_type!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltIn:
+    """What a built-in provider fills in when the configuration leaves it unset."""
+
+    name: str
+    scope: tuple[str, ...]
+    discovery: str | None = None
+    """An issuer (``/.well-known/openid-configuration`` is appended) or None: OAuth 2.0 only."""
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    user_info_endpoint: str | None = None
+    from_user_info: UserFields = UserFields()
+    authorization_params: Mapping[str, str] = field(default_factory=dict)
+
+
+BUILT_IN: Mapping[str, BuiltIn] = {
+    "google": BuiltIn(
+        "Google",
+        ("openid", "email"),
+        discovery="https://accounts.google.com",
+        authorization_params={"included_grant_scopes": "true", "access_type": "offline"},
+    ),
+    "google-workspaces": BuiltIn(
+        "Google Workspaces",
+        ("openid", "email"),
+        discovery="https://accounts.google.com",
+        authorization_params={"included_grant_scopes": "true", "access_type": "offline"},
+    ),
+    "apple": BuiltIn(
+        "Apple",
+        ("openid", "email"),
+        discovery="https://appleid.apple.com",
+        authorization_params={"response_mode": "form_post"},
+    ),
+    "active-directory": BuiltIn("Active Directory", ("openid", "email")),
+    "okta": BuiltIn("Okta", ("openid", "email")),
+    "gitlab": BuiltIn("GitLab", ("openid", "email"), discovery="https://gitlab.com"),
+    "linkedin": BuiltIn(
+        "LinkedIn",
+        ("openid", "profile", "email"),
+        authorization_endpoint="https://www.linkedin.com/oauth/v2/authorization",
+        token_endpoint="https://www.linkedin.com/oauth/v2/accessToken",
+        user_info_endpoint="https://api.linkedin.com/v2/userinfo",
+        from_user_info=UserFields("sub", "email", "email_verified"),
+    ),
+    "github": BuiltIn(
+        "GitHub",
+        ("read:user", "user:email"),
+        authorization_endpoint="https://github.com/login/oauth/authorize",
+        token_endpoint="https://github.com/login/oauth/access_token",
+        user_info_endpoint="https://api.github.com/user",
+        from_user_info=UserFields("id", "email", "email_verified"),
+    ),
+    "bitbucket": BuiltIn(
+        "Bitbucket",
+        ("account", "email"),
+        authorization_endpoint="https://bitbucket.org/site/oauth2/authorize",
+        token_endpoint="https://bitbucket.org/site/oauth2/access_token",
+        user_info_endpoint="https://api.bitbucket.org/2.0/user",
+        from_user_info=UserFields("uuid", "email", "email_verified"),
+    ),
+    "discord": BuiltIn(
+        "Discord",
+        ("identify", "email"),
+        authorization_endpoint="https://discord.com/oauth2/authorize",
+        token_endpoint="https://discord.com/api/oauth2/token",
+        user_info_endpoint="https://discord.com/api/users/@me",
+        from_user_info=UserFields("id", "email", "verified"),
+    ),
+    "facebook": BuiltIn(
+        "Facebook",
+        ("email",),
+        authorization_endpoint="https://www.facebook.com/v12.0/dialog/oauth",
+        token_endpoint="https://graph.facebook.com/v12.0/oauth/access_token",
+        user_info_endpoint="https://graph.facebook.com/me",
+        from_user_info=UserFields("id", "email", None),
+    ),
+    "twitter": BuiltIn(
+        "Twitter",
+        ("users.read", "tweet.read"),
+        authorization_endpoint="https://twitter.com/i/oauth2/authorize",
+        token_endpoint="https://api.twitter.com/2/oauth2/token",
+        user_info_endpoint="https://api.twitter.com/2/users/me",
+        from_user_info=UserFields("data.id", None, None),
+    ),
+}
+"""SuperTokens' built-in providers, by the ``thirdPartyId`` prefix that selects them (an id like
+``google-2`` or ``okta-acme`` is still Google's or Okta's)."""
+
+
+def built_in_for(third_party_id: str) -> BuiltIn | None:
+    for prefix in sorted(BUILT_IN, key=len, reverse=True):
+        if third_party_id == prefix or third_party_id.startswith(prefix + "-"):
+            return BUILT_IN[prefix]
+    return None
+
+
+def discovery_url(value: str, *, built_in: bool) -> str:
+    """The discovery document's URL: a built-in provider's issuer gets the well-known path
+    appended; a custom provider's value is the document's full URL, as SuperTokens takes it."""
+    if built_in and not value.rstrip("/").endswith(WELL_KNOWN):
+        return value.rstrip("/") + WELL_KNOWN
+    return value
+
+
+def parse_provider(config: Mapping[str, Any]) -> Provider:
+    """A provider from SuperTokens' JSON. Raises InvalidProviderConfig with the field at fault."""
+    third_party_id = _text(config, "thirdPartyId", required=True) or ""
+    built_in = built_in_for(third_party_id)
+    raw_clients = config.get("clients")
+    if not isinstance(raw_clients, list) or not raw_clients:
+        raise InvalidProviderConfig(f"{third_party_id}: clients must be a non-empty list")
+    clients = tuple(_client(third_party_id, c, built_in) for c in raw_clients)
+    types = [c.client_type for c in clients]
+    if len(set(types)) != len(types):
+        raise InvalidProviderConfig(f"{third_party_id}: two clients have the same clientType")
+    user_info_map = config.get("userInfoMap") or {}
+    if not isinstance(user_info_map, dict):
+        raise InvalidProviderConfig(f"{third_party_id}: userInfoMap must be an object")
+    discovery = _text(config, "oidcDiscoveryEndpoint")
+    if discovery is None and built_in is not None:
+        discovery = built_in.discovery or _directory_discovery(third_party_id, clients)
+    provider = Provider(
+        third_party_id=third_party_id,
+        name=_text(config, "name") or (built_in.name if built_in else third_party_id),
+        clients=clients,
+        authorization_endpoint=_url(config, "authorizationEndpoint")
+        or (built_in.authorization_endpoint if built_in else None),
+        authorization_endpoint_query_params={
+            **(built_in.authorization_params if built_in else {}),
+            **_params(config, "authorizationEndpointQueryParams"),
+        },
+        token_endpoint=_url(config, "tokenEndpoint")
+        or (built_in.token_endpoint if built_in else None),
+        token_endpoint_body_params=_params(config, "tokenEndpointBodyParams"),
+        user_info_endpoint=_url(config, "userInfoEndpoint")
+        or (built_in.user_info_endpoint if built_in else None),
+        user_info_endpoint_query_params=_params(config, "userInfoEndpointQueryParams"),
+        user_info_endpoint_headers=_params(config, "userInfoEndpointHeaders"),
+        jwks_uri=_url(config, "jwksURI"),
+        oidc_discovery_endpoint=(
+            discovery_url(discovery, built_in=built_in is not None) if discovery else None
+        ),
+        from_id_token=_fields(user_info_map.get("fromIdTokenPayload"), OIDC_FIELDS),
+        from_user_info=_fields(
+            user_info_map.get("fromUserInfoAPI"),
+            built_in.from_user_info if built_in else UserFields(),
+        ),
+        require_email=_flag(config, "requireEmail", True),
+        trust_email_verified=_flag(config, "trustEmailVerified", True),
+    )
+    if provider.oidc_discovery_endpoint:
+        _check_url(third_party_id, "oidcDiscoveryEndpoint", provider.oidc_discovery_endpoint)
+    elif not (provider.authorization_endpoint and provider.token_endpoint):
+        raise InvalidProviderConfig(
+            f"{third_party_id}: give oidcDiscoveryEndpoint, or authorizationEndpoint and "
+            "tokenEndpoint"
+        )
+    return provider
+
+
+def with_discovery(provider: Provider, document: Mapping[str, Any]) -> Provider:
+    """The provider with the endpoints its discovery document gives, where it left them unset."""
+
+    def pick(current: str | None, key: str) -> str | None:
+        value = document.get(key)
+        return current or (value if isinstance(value, str) and value else None)
+
+    return replace(
+        provider,
+        authorization_endpoint=pick(provider.authorization_endpoint, "authorization_endpoint"),
+        token_endpoint=pick(provider.token_endpoint, "token_endpoint"),
+        user_info_endpoint=pick(provider.user_info_endpoint, "userinfo_endpoint"),
+        jwks_uri=pick(provider.jwks_uri, "jwks_uri"),
+    )
+
+
+def _client(third_party_id: str, raw: Any, built_in: BuiltIn | None) -> Client:
+    if not isinstance(raw, dict):
+        raise InvalidProviderConfig(f"{third_party_id}: each client must be an object")
+    client_id = _text(raw, "clientId", required=True, owner=third_party_id) or ""
+    scope = raw.get("scope")
+    if scope is not None and (
+        not isinstance(scope, list) or not all(isinstance(s, str) and s for s in scope)
+    ):
+        raise InvalidProviderConfig(f"{third_party_id}: scope must be a list of strings")
+    additional = raw.get("additionalConfig") or {}
+    if not isinstance(additional, dict):
+        raise InvalidProviderConfig(f"{third_party_id}: additionalConfig must be an object")
+    return Client(
+        client_id=client_id,
+        client_secret=_text(raw, "clientSecret", owner=third_party_id),
+        client_type=_text(raw, "clientType", owner=third_party_id),
+        scope=tuple(scope) if scope else (built_in.scope if built_in else None),
+        force_pkce=_flag(raw, "forcePKCE", False, owner=third_party_id),
+        additional_config=additional,
+    )
+
+
+def _directory_discovery(third_party_id: str, clients: tuple[Client, ...]) -> str | None:
+    """Active Directory and Okta find their issuer in the first client's additional config."""
+    extra = clients[0].additional_config
+    if third_party_id.startswith("active-directory") and isinstance(extra.get("directoryId"), str):
+        return f"https://login.microsoftonline.com/{extra['directoryId']}/v2.0"
+    if third_party_id.startswith("okta") and isinstance(extra.get("oktaDomain"), str):
+        domain = extra["oktaDomain"].removeprefix("https://").rstrip("/")
+        return f"https://{domain}"
+    return None
+
+
+def _text(
+    raw: Mapping[str, Any], name: str, *, required: bool = False, owner: str = ""
+) -> str | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidProviderConfig(f"{owner or 'provider'}: {name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidProviderConfig(f"{owner or 'provider'}: {name} must be a string")
+    return value
+
+
+def _flag(raw: Mapping[str, Any], name: str, default: bool, *, owner: str = "") -> bool:
+    value = raw.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidProviderConfig(f"{owner or 'provider'}: {name} must be true or false")
+    return value
+
+
+def _url(raw: Mapping[str, Any], name: str) -> str | None:
+    value = _text(raw, name)
+    if value is not None:
+        _check_url(str(raw.get("thirdPartyId")), name, value)
+    return value
+
+
+def _check_url(owner: str, name: str, value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidProviderConfig(f"{owner}: {name} must be an http(s) URL")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise InvalidProviderConfig(f"{owner}: {name} must use https (http only on loopback)")
+
+
+def _params(raw: Mapping[str, Any], name: str) -> dict[str, str | None]:
+    value = raw.get(name) or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
+    ):
+        raise InvalidProviderConfig(f"{raw.get('thirdPartyId')}: {name} must map names to strings")
+    return dict(value)
+
+
+def _fields(raw: Any, default: UserFields) -> UserFields:
+    if not isinstance(raw, dict):
+        return default
+    return UserFields(
+        user_id=_text(raw, "userId") or default.user_id,
+        email=_text(raw, "email") or default.email,
+        email_verified=_text(raw, "emailVerified") or default.email_verified,
+    )
