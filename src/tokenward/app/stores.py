@@ -14,6 +14,8 @@ from tokenward.recipes.passwordless.port import PasswordlessStore
 from tokenward.recipes.passwordless.sql import SqlPasswordlessStore
 from tokenward.recipes.session.port import SessionStore
 from tokenward.recipes.session.sql import SqlSessionStore
+from tokenward.recipes.thirdparty.port import ThirdPartyStore
+from tokenward.recipes.thirdparty.sql import SqlThirdPartyStore
 from tokenward.recipes.usermetadata.port import UserMetadataStore
 from tokenward.recipes.usermetadata.sql import SqlUserMetadataStore
 from tokenward.recipes.userroles.port import RoleStore
@@ -40,6 +42,7 @@ class Stores:
     email_verification: EmailVerificationStore
     password_reset: PasswordResetStore
     passwordless: PasswordlessStore
+    thirdparty: ThirdPartyStore
     roles: RoleStore
     user_metadata: UserMetadataStore
     rate_limits: RateLimitStore
@@ -57,6 +60,7 @@ class Stores:
             email_verification=SqlEmailVerificationStore(db),
             password_reset=SqlPasswordResetStore(db),
             passwordless=SqlPasswordlessStore(db),
+            thirdparty=SqlThirdPartyStore(db),
             roles=SqlRoleStore(db),
             user_metadata=SqlUserMetadataStore(db),
             rate_limits=SqlRateLimitStore(db),

@@ -141,6 +141,8 @@ class NewLoginMethod:
     recipe_id: str
     email: str | None = None
     phone_number: str | None = None
+    third_party_id: str | None = None
+    third_party_user_id: str | None = None
     password_hash: str | None = field(default=None, repr=False)
 
 
@@ -153,7 +155,12 @@ async def insert_user(
     found = await conn.execute(select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant_id))
     if found.first() is None:
         raise UnknownTenant(f"tenant {tenant_id!r} does not exist")
-    identity = {"email": method.email, "phone_number": method.phone_number}
+    identity = {
+        "email": method.email,
+        "phone_number": method.phone_number,
+        "third_party_id": method.third_party_id,
+        "third_party_user_id": method.third_party_user_id,
+    }
     await conn.execute(insert(users).values(user_id=user_id, time_joined=now))
     await conn.execute(
         insert(login_methods).values(

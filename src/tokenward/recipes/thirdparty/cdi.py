@@ -1,0 +1,45 @@
+"""Core API (CDI) third-party endpoints, as supertokens-python 0.31 calls them: the SDK talks to
+the provider itself and hands the core the account it found."""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokenward.http.context import runtime
+from tokenward.http.core_api import CdiBadRequest, body, cdi, object_field, ok, string_field
+from tokenward.http.tenants import tenant_of
+from tokenward.recipes.thirdparty.port import ProviderAccount
+from tokenward.recipes.users.cdi import user_answer
+from tokenward.shared.emails import email_error, normalise_email
+
+
+@cdi
+async def sign_in_up(request: Request) -> Response:
+    """``POST /<tenant>/recipe/signinup``: ``{thirdPartyId, thirdPartyUserId, email: {id,
+    isVerified}}`` → the user, created on first sign-in, its email kept in step."""
+    rt = runtime(request)
+    data = await body(request)
+    email_field = object_field(data, "email")
+    email = normalise_email(string_field(email_field, "id"))
+    if email_error(email) is not None:
+        raise CdiBadRequest("Field name 'email.id' is invalid in JSON input")
+    verified = email_field.get("isVerified", False)
+    if not isinstance(verified, bool):
+        raise CdiBadRequest("Field name 'email.isVerified' is invalid in JSON input")
+    account = ProviderAccount(
+        string_field(data, "thirdPartyId"),
+        string_field(data, "thirdPartyUserId"),
+        email,
+        verified,
+    )
+    done = await rt.stores.thirdparty.sign_in_up(
+        tenant_of(request), account, new_user_id=str(uuid.uuid4()), now=rt.clock.now_ms()
+    )
+    return ok(
+        createdNewUser=done.created,
+        user=await user_answer(rt, done.user),
+        recipeUserId=done.method.recipe_user_id,
+    )

@@ -1,0 +1,36 @@
+"""What the third-party use cases need from storage: the sign-in/up of a provider account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from tokenward.recipes.users.port import LoginMethodRecord, UserRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAccount:
+    """An account at a provider, as it signs in: its id there, and its email now."""
+
+    third_party_id: str
+    third_party_user_id: str
+    email: str
+    email_verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUp:
+    user: UserRecord
+    method: LoginMethodRecord
+    created: bool
+
+
+class ThirdPartyStore(Protocol):
+    async def sign_in_up(
+        self, tenant_id: str, account: ProviderAccount, *, new_user_id: str, now: int
+    ) -> SignedInUp:
+        """The user of the login method (``third_party_id``, ``third_party_user_id``) in the
+        tenant, created (under ``new_user_id``) if there is none. The stored email follows the
+        provider's; a verified one is marked verified. Of concurrent first sign-ins of one
+        account, one creates the user and the others find it. Raises UnknownTenant."""
+        ...

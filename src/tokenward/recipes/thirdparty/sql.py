@@ -1,0 +1,110 @@
+"""Third-party login methods in SQL: find the provider account's user, or create it."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, bindparam, literal_column, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tokenward.recipes.thirdparty.port import ProviderAccount, SignedInUp
+from tokenward.recipes.users.sql import (
+    NewLoginMethod,
+    insert_user,
+    user_from_rows,
+    users_with_methods,
+)
+from tokenward.shared.database.engine import Database
+from tokenward.shared.database.schema import (
+    login_method_tenants,
+    login_methods,
+    users,
+    verified_emails,
+)
+from tokenward.shared.database.sql import insert_ignoring_conflicts
+
+RECIPE_ID = "thirdparty"
+
+_ACCOUNT = and_(
+    login_method_tenants.c.tenant_id == bindparam("tenant"),
+    # In the SQL, not bound: the partial unique index applies to this recipe only.
+    login_method_tenants.c.recipe_id == literal_column(f"'{RECIPE_ID}'"),
+    login_method_tenants.c.third_party_id == bindparam("provider"),
+    login_method_tenants.c.third_party_user_id == bindparam("account"),
+)
+_USER = users_with_methods(
+    users.c.user_id.in_(
+        select(login_methods.c.user_id).where(
+            login_methods.c.recipe_user_id.in_(
+                select(login_method_tenants.c.recipe_user_id).where(_ACCOUNT)
+            )
+        )
+    )
+)
+
+
+class SqlThirdPartyStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._mark_verified = insert_ignoring_conflicts(db.dialect, verified_emails)
+
+    async def sign_in_up(
+        self, tenant_id: str, account: ProviderAccount, *, new_user_id: str, now: int
+    ) -> SignedInUp:
+        key = {
+            "tenant": tenant_id,
+            "provider": account.third_party_id,
+            "account": account.third_party_user_id,
+        }
+        for attempt in range(2):
+            try:
+                async with self._db.write() as conn:
+                    user = user_from_rows(list(await conn.execute(_USER, key)))
+                    method = next(
+                        (
+                            m
+                            for m in (user.login_methods if user else ())
+                            if m.recipe_id == RECIPE_ID
+                            and m.third_party_id == account.third_party_id
+                            and m.third_party_user_id == account.third_party_user_id
+                            and tenant_id in m.tenant_ids
+                        ),
+                        None,
+                    )
+                    created = user is None or method is None
+                    if user is None or method is None:
+                        new = NewLoginMethod(
+                            RECIPE_ID,
+                            email=account.email,
+                            third_party_id=account.third_party_id,
+                            third_party_user_id=account.third_party_user_id,
+                        )
+                        user = await insert_user(conn, new_user_id, tenant_id, new, now=now)
+                        method = user.login_methods[0]
+                    elif method.email != account.email:
+                        # The provider's email changed: the login method follows it.
+                        changed = {"email": account.email}
+                        for table in (login_methods, login_method_tenants):
+                            await conn.execute(
+                                update(table)
+                                .where(table.c.recipe_user_id == method.recipe_user_id)
+                                .values(**changed)
+                            )
+                        user = user_from_rows(list(await conn.execute(_USER, key))) or user
+                        method = next(
+                            m
+                            for m in user.login_methods
+                            if m.recipe_user_id == method.recipe_user_id
+                        )
+                    if account.email_verified:
+                        await conn.execute(
+                            self._mark_verified,
+                            {
+                                "user_id": method.recipe_user_id,
+                                "email": account.email,
+                                "verified_at": now,
+                            },
+                        )
+                return SignedInUp(user, method, created)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
