@@ -2,7 +2,8 @@
 # Install what the tests and benchmarks need beyond Python packages: PostgreSQL's server binaries
 # (they start their own throwaway cluster), Debian's Chromium for the browser tests, wrk (the
 # benchmarks' load generator) and, when running as root, the 'postgres' user that initdb and
-# postgres must run as. Then the browser tests' JavaScript (scripts/browser-deps.sh).
+# postgres must run as. Then the browser tests' JavaScript (scripts/browser-deps.sh) and the
+# OpenID provider of the social login tests (tests/oidc: panva's oidc-provider, from npm).
 # Idempotent and fast when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,17 @@ if [ "$(id -u)" = 0 ] && ! id -u postgres >/dev/null 2>&1; then
 fi
 
 bash scripts/browser-deps.sh
+
+# tests/oidc: `npm ci` only when its lock file changed since the last install (the stamp holds
+# its hash), as scripts/browser-deps.sh does. oidc-provider and its dependencies are plain
+# JavaScript: no install scripts are needed.
+(
+  cd tests/oidc
+  stamp=node_modules/.tokenward-lock-sha256
+  lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+    echo "installing the OpenID provider's npm packages (tests/oidc)..."
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$lock_hash" >"$stamp"
+  fi
+)
