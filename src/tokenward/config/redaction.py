@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from tokenward.config.settings import Settings
 
@@ -19,13 +19,21 @@ def redacted(settings: Settings) -> dict[str, Any]:
         if isinstance(value, SecretStr):
             value = "********"
         elif isinstance(value, tuple):
-            value = ["********" if isinstance(v, SecretStr) else v for v in value]
+            value = [_masked(v) for v in value]
         elif name == "database_url":
             value = redact_url(value)
         elif isinstance(value, StrEnum):
             value = value.value
         out[name] = value
     return out
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return "********"
+    if isinstance(value, BaseModel):  # e.g. a provider with its clients' secrets
+        return value.model_dump(mode="json", exclude_none=True)  # SecretStr dumps masked
+    return value
 
 
 def redact_url(url: str) -> str:

@@ -22,6 +22,7 @@ from tokenward.recipes.passwordless.settings import PasswordlessSettings
 from tokenward.recipes.session.rules import cookie_policy
 from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
 from tokenward.recipes.session.settings import SessionSettings
+from tokenward.recipes.thirdparty.settings import ThirdPartySettings
 from tokenward.shared.email_delivery import EmailBackend
 from tokenward.shared.rate_limits.settings import RateLimitSettings
 
@@ -37,6 +38,7 @@ class Settings(
     PasswordHashingSettings,
     EmailVerificationSettings,
     PasswordlessSettings,
+    ThirdPartySettings,
     EmailSettings,
     SmsSettings,
     BaseSettings,

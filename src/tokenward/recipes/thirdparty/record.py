@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from tokenward.http.records import CoreRoute, RecipeRecord
 from tokenward.recipes.thirdparty import cdi
+from tokenward.recipes.thirdparty.settings import ThirdPartySettings
 
 RECORD = RecipeRecord(
     recipe_id="thirdparty",
     core=(CoreRoute("POST", "/recipe/signinup", cdi.sign_in_up, tenanted=True),),
+    settings=ThirdPartySettings,
 )
