@@ -112,7 +112,7 @@ class SessionSeeder:
         # What a server does at start: make the signing key and the refresh-token sealing key.
         settings = load_settings(overrides={"database_url": self.url})
         services = await open_services(settings, self._stores, SystemClock())
-        services.close()
+        await services.close()
         stored = await self._stores.secrets.get_or_create(
             REFRESH_KEY_SECRET, b64url_encode(rt.new_key()), now=_now()
         )

@@ -64,7 +64,7 @@ async def measure(n: int) -> Figure:
                 floor_us = min(floor_us, per_op_us(floor, n // ROUNDS, repeats=1))
                 ours_us = min(ours_us, per_op_us(ours, n // ROUNDS, repeats=1))
         finally:
-            services.close()
+            await services.close()
             await stores.close()
     return Figure(
         "Session verification in-process (µs/op)",

@@ -344,7 +344,9 @@ async def assert_no_pathway(api: Api, routes: list[Route]) -> None:
             response = await api.client.request(
                 method, base + path, json=body, headers={"rid": "thirdparty", "fdi-version": "4.1"}
             )
-            assert response.status_code == 404, (method, base + path, response.status_code)
+            # 404, or 400 where the route exists but nothing it needs is configured (third-party
+            # sign-in without providers: tests/recipes/thirdparty has the configured cases).
+            assert response.status_code in (400, 404), (method, base + path, response.status_code)
             assert not {"st-access-token", "front-token", "set-cookie"} & set(response.headers)
     assert await table_dump(api, "sessions") == sessions_before
     assert await table_dump(api, "users") == users_before

@@ -30,7 +30,10 @@ async def create_session(database_url: str, user_id: str = "user-1") -> IssuedTo
         services = await open_services(
             load_settings(overrides={"database_url": database_url}), stores, SystemClock()
         )
-        return await services.sessions.create(user_id)
+        try:
+            return await services.sessions.create(user_id)
+        finally:
+            await services.close()
     finally:
         await stores.close()
 

@@ -111,7 +111,7 @@ class Auth:
             try:
                 yield
             finally:
-                services.close()
+                await services.close()
         finally:
             self._runtime = None
             try:

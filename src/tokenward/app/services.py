@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+import httpx
+
 from tokenward.app.stores import Stores
 from tokenward.config import Settings
 from tokenward.hooks import Hooks, SignUpAttempt
@@ -21,12 +23,16 @@ from tokenward.recipes.session.rules import refresh_token
 from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
 from tokenward.recipes.session.rules.policy import SessionPolicy
 from tokenward.recipes.session.service.sessions import SessionService
+from tokenward.recipes.thirdparty.rules.providers import parse_provider
+from tokenward.recipes.thirdparty.service import ThirdPartySignIn
 from tokenward.recipes.usermetadata.service import UserMetadata
 from tokenward.recipes.userroles.service import Roles
 from tokenward.shared.clock import Clock
 from tokenward.shared.email_delivery import EmailSender, sender_from_settings
 from tokenward.shared.email_templates import reset_link, verification_link
 from tokenward.shared.encoding import b64url_decode, b64url_encode
+from tokenward.shared.id_tokens import JwksCache
+from tokenward.shared.outbound_http import make_client
 from tokenward.shared.password_hashing import PasswordHasher
 from tokenward.shared.rate_limits import rules as rate_limit
 from tokenward.shared.rate_limits.limiter import RateLimiter
@@ -45,13 +51,17 @@ class Services:
     password_reset: PasswordReset
     email_verification: EmailVerification
     passwordless: Passwordless
+    thirdparty: ThirdPartySignIn
     roles: Roles
     user_metadata: UserMetadata
     rate_limits: RateLimiter | None
     """None when rate limiting is off."""
+    provider_http: httpx.AsyncClient
+    """The one client for identity providers (closed with the services)."""
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self.hasher.close()
+        await self.provider_http.aclose()
 
 
 def key_ring(settings: Settings, stores: Stores, clock: Clock) -> KeyRing:
@@ -123,6 +133,20 @@ def passwordless(
     )
 
 
+def third_party(
+    settings: Settings, stores: Stores, clock: Clock, http: httpx.AsyncClient
+) -> ThirdPartySignIn:
+    providers = [parse_provider(p.as_json()) for p in settings.thirdparty_providers]
+    return ThirdPartySignIn(
+        stores.thirdparty,
+        providers,
+        http,
+        JwksCache(http),
+        clock,
+        allowed_origins=(settings.effective_website_domain, settings.api_domain),
+    )
+
+
 async def open_services(
     settings: Settings,
     stores: Stores,
@@ -157,6 +181,7 @@ async def open_services(
         queue_limit=settings.password_hashing_queue_limit,
     )
     mail = sender or sender_from_settings(settings)
+    http = make_client()
     accounts = EmailPasswordAccounts(
         stores.users,
         hasher,
@@ -209,7 +234,9 @@ async def open_services(
             sms or sms_sender_from_settings(settings),
             hooks or Hooks(),
         ),
+        third_party(settings, stores, clock, http),
         Roles(stores.roles, clock),
         UserMetadata(stores.user_metadata, clock),
         rate_limiter(settings, stores, clock),
+        http,
     )

@@ -1,15 +1,36 @@
-"""The third-party recipe (social and enterprise sign-in). So far: the provider rules, the
-store, and the core API's sign-in/up, which an app on supertokens-python uses (its SDK talks to
-the provider). The frontend API comes next (docs/architecture.md)."""
+"""The third-party recipe: social and enterprise sign-in with OAuth 2.0 and OpenID Connect."""
 
 from __future__ import annotations
 
-from tokenward.http.records import CoreRoute, RecipeRecord
-from tokenward.recipes.thirdparty import cdi
+from tokenward.http import rate_limiting as rl
+from tokenward.http.openapi import Operation
+from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
+from tokenward.recipes.thirdparty import cdi, fdi
+from tokenward.recipes.thirdparty import schemas as s
 from tokenward.recipes.thirdparty.settings import ThirdPartySettings
 
+TP, TAG = "thirdparty", "ThirdParty Recipe"
+
 RECORD = RecipeRecord(
-    recipe_id="thirdparty",
+    recipe_id=TP,
+    frontend=(
+        FrontendRoute(
+            "GET", "/authorisationurl", fdi.authorisation_url,
+            Operation(
+                "thirdPartyAuthorisationUrl", "The provider's sign-in URL (with PKCE)", TAG,
+                s.AuthorisationUrlResponse, rid=TP, query="thirdPartyId",
+            ),
+            tenanted=True, limit=rl.Limit(rl.sign_up),
+        ),
+        FrontendRoute(
+            "POST", "/signinup", fdi.sign_in_up,
+            Operation(
+                "thirdPartySignInUp", "Sign up or in with the provider's redirect or tokens",
+                TAG, s.SignInUpResponse, body=s.SignInUpRequest, rid=TP, issues_tokens=True,
+            ),
+            tenanted=True, limit=rl.Limit(rl.sign_up),
+        ),
+    ),
     core=(CoreRoute("POST", "/recipe/signinup", cdi.sign_in_up, tenanted=True),),
     settings=ThirdPartySettings,
-)
+)  # fmt: skip

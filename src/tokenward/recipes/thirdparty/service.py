@@ -1,0 +1,214 @@
+"""Third-party sign-in: the authorisation URL, then the sign-in/up from the provider's redirect
+(the code exchanged for tokens) or from tokens a native app already holds.
+
+Id tokens are verified against the provider's keys (issuer from its discovery document,
+audience our client id, asymmetric algorithms only); user info is read with the access token.
+Plain values in and out: the caller finishes the sign-in with ``app.sign_in.finish_sign_in``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tokenward.recipes.thirdparty.port import ProviderAccount, SignedInUp, ThirdPartyStore
+from tokenward.recipes.thirdparty.rules.authorisation import (
+    AuthorisationUrl,
+    authorisation_url,
+    check_redirect_uri,
+)
+from tokenward.recipes.thirdparty.rules.providers import Client, Provider, with_discovery
+from tokenward.recipes.thirdparty.rules.user_info import fake_email, provider_user
+from tokenward.shared.clock import Clock
+from tokenward.shared.emails import normalise_email
+from tokenward.shared.id_tokens import ASYMMETRIC_ALGORITHMS, JwksCache, verify_id_token
+from tokenward.shared.outbound_http import ProviderUnavailable, get_json, post_form_json
+
+DISCOVERY_TTL_MS = 3_600_000
+
+
+class UnknownProvider(LookupError):
+    """No provider of this id is configured."""
+
+
+class NoEmail(Exception):
+    """The provider gave no email and the provider's configuration requires one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    provider: Provider
+    issuer: str | None
+    algorithms: tuple[str, ...]
+    at: int
+
+
+class ThirdPartySignIn:
+    def __init__(
+        self,
+        store: ThirdPartyStore,
+        providers: Sequence[Provider],
+        http: httpx.AsyncClient,
+        jwks: JwksCache,
+        clock: Clock,
+        *,
+        allowed_origins: Sequence[str],
+    ) -> None:
+        self._store = store
+        self._providers = {p.third_party_id: p for p in providers}
+        self._http = http
+        self._jwks = jwks
+        self._clock = clock
+        self._origins = tuple(allowed_origins)
+        self._discovered: dict[str, Discovered] = {}
+
+    def providers(self) -> list[Provider]:
+        return list(self._providers.values())
+
+    async def authorisation_url(
+        self, third_party_id: str, redirect_uri: str, client_type: str | None
+    ) -> AuthorisationUrl:
+        """Raises UnknownProvider, RedirectNotAllowed, InvalidProviderConfig (client type) or
+        ProviderUnavailable (discovery)."""
+        if third_party_id not in self._providers:
+            raise UnknownProvider(third_party_id)
+        check_redirect_uri(redirect_uri, self._origins)
+        found = await self._resolve(third_party_id)
+        return authorisation_url(found.provider, found.provider.client(client_type), redirect_uri)
+
+    async def sign_in_up(
+        self,
+        tenant_id: str,
+        third_party_id: str,
+        client_type: str | None,
+        *,
+        redirect_uri: str | None = None,
+        query: Mapping[str, Any] | None = None,
+        pkce_verifier: str | None = None,
+        tokens: Mapping[str, Any] | None = None,
+    ) -> SignedInUp:
+        """With ``redirect_uri`` and ``query`` (the provider's redirect), the code is exchanged
+        for tokens; with ``tokens``, those are used. Raises UnknownProvider, RedirectNotAllowed,
+        InvalidIdToken, ProviderUnavailable, ProviderRefused, NoUserId or NoEmail."""
+        if third_party_id not in self._providers:
+            raise UnknownProvider(third_party_id)
+        found = await self._resolve(third_party_id)
+        provider = found.provider
+        client = provider.client(client_type)
+        if tokens is None:
+            if redirect_uri is None or query is None:
+                raise ValueError("a sign-in needs the provider's redirect or its tokens")
+            check_redirect_uri(redirect_uri, self._origins)
+            tokens = await self._exchange(provider, client, redirect_uri, query, pkce_verifier)
+        claims = await self._id_token_claims(found, client, tokens.get("id_token"))
+        user_info = await self._user_info(provider, tokens.get("access_token"))
+        if claims is None and user_info is None:
+            raise ProviderUnavailable(
+                f"{provider.third_party_id} gave neither an id token nor user info",
+                host=provider.third_party_id,
+            )
+        user = provider_user(provider, id_token_claims=claims, user_info=user_info)
+        email = user.email
+        if email is None:
+            if provider.require_email:
+                raise NoEmail(provider.third_party_id)
+            email = fake_email(provider.third_party_id, user.user_id)
+        account = ProviderAccount(
+            provider.third_party_id, user.user_id, normalise_email(email), user.email_verified
+        )
+        return await self._store.sign_in_up(
+            tenant_id, account, new_user_id=str(uuid.uuid4()), now=self._clock.now_ms()
+        )
+
+    async def _resolve(self, third_party_id: str) -> Discovered:
+        provider = self._providers.get(third_party_id)
+        if provider is None:
+            raise UnknownProvider(third_party_id)
+        now = self._clock.now_ms()
+        cached = self._discovered.get(third_party_id)
+        if cached is not None and now - cached.at < DISCOVERY_TTL_MS:
+            return cached
+        if provider.oidc_discovery_endpoint is None:
+            found = Discovered(provider, None, ("RS256",), now)
+        else:
+            document = await get_json(self._http, provider.oidc_discovery_endpoint)
+            issuer = document.get("issuer")
+            listed = document.get("id_token_signing_alg_values_supported")
+            algorithms = tuple(
+                a for a in (listed if isinstance(listed, list) else ["RS256"]) if isinstance(a, str)
+            )
+            found = Discovered(
+                with_discovery(provider, document),
+                issuer if isinstance(issuer, str) else None,
+                tuple(a for a in algorithms if a in ASYMMETRIC_ALGORITHMS) or ("RS256",),
+                now,
+            )
+        self._discovered[third_party_id] = found
+        return found
+
+    async def _exchange(
+        self,
+        provider: Provider,
+        client: Client,
+        redirect_uri: str,
+        query: Mapping[str, Any],
+        pkce_verifier: str | None,
+    ) -> dict[str, Any]:
+        code = query.get("code")
+        if not isinstance(code, str) or not code:
+            raise ValueError("the provider's redirect carries no code")
+        if provider.token_endpoint is None:
+            raise ProviderUnavailable(
+                f"{provider.third_party_id}: no token endpoint", host=provider.third_party_id
+            )
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client.client_id,
+            **({"client_secret": client.client_secret} if client.client_secret else {}),
+            **({"code_verifier": pkce_verifier} if pkce_verifier else {}),
+        }
+        for name, value in provider.token_endpoint_body_params.items():
+            if value is None:
+                form.pop(name, None)
+            else:
+                form[name] = value
+        return await post_form_json(self._http, provider.token_endpoint, form)
+
+    async def _id_token_claims(
+        self, found: Discovered, client: Client, id_token: Any
+    ) -> dict[str, Any] | None:
+        if not isinstance(id_token, str) or not id_token:
+            return None
+        provider = found.provider
+        if provider.jwks_uri is None or found.issuer is None:
+            raise ProviderUnavailable(
+                f"{provider.third_party_id}: an id token, but no keys or issuer to check it",
+                host=provider.third_party_id,
+            )
+        return await verify_id_token(
+            id_token,
+            jwks=self._jwks,
+            jwks_uri=provider.jwks_uri,
+            issuer=found.issuer,
+            audience=client.client_id,
+            allowed_algorithms=found.algorithms,
+            now=self._clock.now_ms() / 1000,
+        )
+
+    async def _user_info(self, provider: Provider, access_token: Any) -> dict[str, Any] | None:
+        if provider.user_info_endpoint is None or not isinstance(access_token, str):
+            return None
+        headers = {"Authorization": f"Bearer {access_token}"}
+        for name, value in provider.user_info_endpoint_headers.items():
+            if value is not None:
+                headers[name] = value
+        params = {k: v for k, v in provider.user_info_endpoint_query_params.items() if v}
+        return await get_json(
+            self._http, provider.user_info_endpoint, headers=headers, params=params
+        )
