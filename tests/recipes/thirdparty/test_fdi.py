@@ -203,3 +203,26 @@ async def test_a_provider_that_is_down_is_a_retryable_error(database_url: str) -
             "status": "GENERAL_ERROR",
             "message": "The sign-in provider is not answering right now. Please try again.",
         }
+
+
+async def test_login_methods_list_the_configured_providers(api: Api) -> None:
+    answer = await api.client.get("/auth/loginmethods", headers={"rid": "multitenancy"})
+    assert answer.json() == {
+        "status": "OK",
+        "emailPassword": {"enabled": True},
+        "passwordless": {"enabled": True},
+        "thirdParty": {
+            "enabled": True,
+            "providers": [
+                {"id": "acme", "name": "Acme SSO"},
+                {"id": "acme-web", "name": "acme-web"},
+                {"id": "untrusted", "name": "untrusted"},
+            ],
+        },
+        "webauthn": {"enabled": False},
+        "firstFactors": [
+            "emailpassword", "otp-email", "link-email", "otp-phone", "link-phone", "thirdparty",
+        ],
+    }  # fmt: skip
+    tenant = await api.client.get("/auth/public/loginmethods", headers={"rid": "multitenancy"})
+    assert tenant.json() == answer.json()
