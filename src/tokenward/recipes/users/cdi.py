@@ -42,27 +42,26 @@ async def user_by_id(request: Request) -> Response:
 
 @cdi
 async def users_by_account_info(request: Request) -> Response:
-    """Users with a login method of this email or phone number (``doUnionOfAccountInfo``:
-    either matches), oldest first."""
+    """Users with a login method of this email, phone number or provider account
+    (``doUnionOfAccountInfo``: any matches), oldest first."""
     rt = runtime(request)
     tenant_id = tenant_of(request)
-    email = request.query_params.get("email")
-    phone = request.query_params.get("phoneNumber")
+    q = request.query_params
+    email, phone = q.get("email"), q.get("phoneNumber")
     users: dict[str, UserRecord] = {}
     if email:
-        email = normalise_email(email)
-        method = await rt.stores.users.find_email_password(tenant_id, email)
-        user = await rt.stores.users.get(method.user_id) if method else None
-        if user is not None:
-            users[user.user_id] = user
-        passwordless = await rt.stores.users.find_passwordless(tenant_id, email=email)
-        if passwordless is not None:
-            users.setdefault(passwordless[0].user_id, passwordless[0])
+        for user in await rt.stores.users.with_email(tenant_id, normalise_email(email)):
+            users.setdefault(user.user_id, user)
     if phone:
         number = normalise_phone(phone) or phone.strip()
         passwordless = await rt.stores.users.find_passwordless(tenant_id, phone_number=number)
         if passwordless is not None:
             users.setdefault(passwordless[0].user_id, passwordless[0])
+    provider, account = q.get("thirdPartyId"), q.get("thirdPartyUserId")
+    if provider and account:
+        found = await rt.stores.users.find_third_party(tenant_id, provider, account)
+        if found is not None:
+            users.setdefault(found.user_id, found)
     ordered = sorted(users.values(), key=lambda u: (u.time_joined, u.user_id))
     return ok(users=[await user_answer(rt, user) for user in ordered])
 

@@ -73,6 +73,16 @@ class UserStore(Protocol):
         ``tenant_id``, and that login method."""
         ...
 
+    async def with_email(self, tenant_id: str, email: str) -> list[UserRecord]:
+        """Every user with a login method of this email in ``tenant_id``, whatever its recipe."""
+        ...
+
+    async def find_third_party(
+        self, tenant_id: str, third_party_id: str, third_party_user_id: str
+    ) -> UserRecord | None:
+        """The user with this provider account in ``tenant_id``."""
+        ...
+
     async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool: ...
 
     async def set_contact(

@@ -211,6 +211,40 @@ _PASSWORDLESS_USER = {
 }
 
 
+_THIRD_PARTY_USER = users_with_methods(
+    users.c.user_id.in_(
+        select(login_methods.c.user_id).where(
+            login_methods.c.recipe_user_id.in_(
+                select(login_method_tenants.c.recipe_user_id).where(
+                    and_(
+                        login_method_tenants.c.tenant_id == bindparam("tenant"),
+                        login_method_tenants.c.recipe_id == literal_column("'thirdparty'"),
+                        login_method_tenants.c.third_party_id == bindparam("provider"),
+                        login_method_tenants.c.third_party_user_id == bindparam("account"),
+                    )
+                )
+            )
+        )
+    )
+)
+
+
+_USERS_WITH_EMAIL = users_with_methods(
+    users.c.user_id.in_(
+        select(login_methods.c.user_id).where(
+            login_methods.c.recipe_user_id.in_(
+                select(login_method_tenants.c.recipe_user_id).where(
+                    and_(
+                        login_method_tenants.c.tenant_id == bindparam("tenant"),
+                        login_method_tenants.c.email == bindparam("email"),
+                    )
+                )
+            )
+        )
+    )
+)
+
+
 async def find_passwordless_user(
     conn: AsyncConnection, tenant_id: str, email: str | None, phone_number: str | None
 ) -> UserRecord | None:
@@ -287,6 +321,23 @@ class SqlUserStore:
             user = await find_passwordless_user(conn, tenant_id, email, phone_number)
         method = passwordless_method(user, tenant_id, email, phone_number)
         return None if user is None or method is None else (user, method)
+
+    async def with_email(self, tenant_id: str, email: str) -> list[UserRecord]:
+        async with self._db.read() as conn:
+            rows = list(
+                await conn.execute(_USERS_WITH_EMAIL, {"tenant": tenant_id, "email": email})
+            )
+        by_user: dict[str, list[Any]] = {}
+        for row in rows:
+            by_user.setdefault(row.user_user_id, []).append(row)
+        return [u for u in (user_from_rows(r) for r in by_user.values()) if u is not None]
+
+    async def find_third_party(
+        self, tenant_id: str, third_party_id: str, third_party_user_id: str
+    ) -> UserRecord | None:
+        key = {"tenant": tenant_id, "provider": third_party_id, "account": third_party_user_id}
+        async with self._db.read() as conn:
+            return user_from_rows(list(await conn.execute(_THIRD_PARTY_USER, key)))
 
     async def set_password_hash(self, recipe_user_id: str, password_hash: str) -> bool:
         async with self._db.write() as conn:
