@@ -92,11 +92,17 @@ SESSION_TOKENS = ("sAccessToken", "sRefreshToken", "st-access-token", "st-refres
 
 
 class PageHandler(BaseHTTPRequestHandler):
-    """Serves the test page and the SDK bundle, nothing else. The page is at / and at
-    /auth/verify, where magic links land (website_base_path /auth)."""
+    """Serves the test page and the SDK bundle, nothing else. The page is at /, at
+    /auth/verify, where magic links land (website_base_path /auth), and at
+    /auth/callback/acme, where the third-party provider "acme" sends the browser back."""
 
     page = ("page.html", "text/html")
-    files = {"/": page, "/auth/verify": page, "/page.js": ("dist/page.js", "text/javascript")}
+    files = {
+        "/": page,
+        "/auth/verify": page,
+        "/auth/callback/acme": page,
+        "/page.js": ("dist/page.js", "text/javascript"),
+    }
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path

@@ -7,6 +7,7 @@ import SuperTokens from "supertokens-web-js";
 import EmailPassword from "supertokens-web-js/recipe/emailpassword";
 import Passwordless from "supertokens-web-js/recipe/passwordless";
 import Session from "supertokens-web-js/recipe/session";
+import ThirdParty from "supertokens-web-js/recipe/thirdparty";
 
 const query = new URLSearchParams(window.location.search);
 for (const name of ["api", "mode"]) {
@@ -24,6 +25,7 @@ SuperTokens.init({
     }),
     EmailPassword.init(),
     Passwordless.init(),
+    ThirdParty.init(),
   ],
 });
 
@@ -81,6 +83,18 @@ window.tw = {
     ),
   loginAttemptInfo: async () => (await Passwordless.getLoginAttemptInfo()) ?? null,
   clearLoginAttemptInfo: () => Passwordless.clearLoginAttemptInfo(),
+  // Third party: the start keeps state (and the PKCE verifier) in the SDK's session storage and
+  // gives the provider's URL; the finish, on the callback page, checks the state in the URL.
+  thirdPartyStart: (thirdPartyId, frontendRedirectURI) =>
+    ThirdParty.getAuthorisationURLWithQueryParamsAndSetState({ thirdPartyId, frontendRedirectURI }),
+  thirdPartyFinish: async () => {
+    const answer = await ThirdParty.signInAndUp();
+    return {
+      status: answer.status,
+      userId: answer.user ? answer.user.id : null,
+      createdNewRecipeUser: answer.createdNewRecipeUser ?? null,
+    };
+  },
   signOut: () => Session.signOut(),
   doesSessionExist: () => Session.doesSessionExist(),
   userId: () => Session.getUserId(),
