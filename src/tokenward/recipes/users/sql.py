@@ -189,18 +189,22 @@ async def insert_user(
     return UserRecord(user_id=user_id, time_joined=now, login_methods=(created,))
 
 
-def _passwordless_user(contact_column: str) -> Any:
-    recipe_users = select(login_method_tenants.c.recipe_user_id).where(
-        and_(
-            login_method_tenants.c.tenant_id == bindparam("tenant_id"),
-            login_method_tenants.c.recipe_id == literal_column(f"'{PASSWORDLESS_RECIPE_ID}'"),
-            login_method_tenants.c[contact_column] == bindparam("contact"),
-        )
-    )
+def _users_with_a_method(*where: Any) -> Any:
+    """Users (with all their login methods) that have a login method matching ``where`` in the
+    login methods' tenant table."""
+    recipe_users = select(login_method_tenants.c.recipe_user_id).where(and_(*where))
     return users_with_methods(
         users.c.user_id.in_(
             select(login_methods.c.user_id).where(login_methods.c.recipe_user_id.in_(recipe_users))
         )
+    )
+
+
+def _passwordless_user(contact_column: str) -> Any:
+    return _users_with_a_method(
+        login_method_tenants.c.tenant_id == bindparam("tenant_id"),
+        login_method_tenants.c.recipe_id == literal_column(f"'{PASSWORDLESS_RECIPE_ID}'"),
+        login_method_tenants.c[contact_column] == bindparam("contact"),
     )
 
 
@@ -209,39 +213,15 @@ _PASSWORDLESS_USER = {
     "email": _passwordless_user("email"),
     "phone": _passwordless_user("phone_number"),
 }
-
-
-_THIRD_PARTY_USER = users_with_methods(
-    users.c.user_id.in_(
-        select(login_methods.c.user_id).where(
-            login_methods.c.recipe_user_id.in_(
-                select(login_method_tenants.c.recipe_user_id).where(
-                    and_(
-                        login_method_tenants.c.tenant_id == bindparam("tenant"),
-                        login_method_tenants.c.recipe_id == literal_column("'thirdparty'"),
-                        login_method_tenants.c.third_party_id == bindparam("provider"),
-                        login_method_tenants.c.third_party_user_id == bindparam("account"),
-                    )
-                )
-            )
-        )
-    )
+_THIRD_PARTY_USER = _users_with_a_method(
+    login_method_tenants.c.tenant_id == bindparam("tenant"),
+    login_method_tenants.c.recipe_id == literal_column("'thirdparty'"),
+    login_method_tenants.c.third_party_id == bindparam("provider"),
+    login_method_tenants.c.third_party_user_id == bindparam("account"),
 )
-
-
-_USERS_WITH_EMAIL = users_with_methods(
-    users.c.user_id.in_(
-        select(login_methods.c.user_id).where(
-            login_methods.c.recipe_user_id.in_(
-                select(login_method_tenants.c.recipe_user_id).where(
-                    and_(
-                        login_method_tenants.c.tenant_id == bindparam("tenant"),
-                        login_method_tenants.c.email == bindparam("email"),
-                    )
-                )
-            )
-        )
-    )
+_USERS_WITH_EMAIL = _users_with_a_method(
+    login_method_tenants.c.tenant_id == bindparam("tenant"),
+    login_method_tenants.c.email == bindparam("email"),
 )
 
 
