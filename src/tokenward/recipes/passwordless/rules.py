@@ -156,7 +156,3 @@ def wrong_code(failed_before: int, max_attempts: int) -> WrongCode:
     limit deletes it (``RESTART_FLOW_ERROR``), as SuperTokens' core does."""
     failed = failed_before + 1
     return WrongCode(failed, restart=failed >= max_attempts)
-
-
-def is_expired(expires_at: int, now: int) -> bool:
-    return now >= expires_at

@@ -148,7 +148,8 @@ class Passwordless:
         UnknownTenant, or CodeCollision for a custom code that is taken."""
         for _ in range(MAX_CODE_TRIES):
             device = new_device()
-            code = code_for(device.device_id, device.link_code_salt, user_input_code or _random())
+            typed = user_input_code or new_user_input_code()
+            code = code_for(device.device_id, device.link_code_salt, typed)
             new = self._new_code(code)
             try:
                 await self._store.create_device(
@@ -171,7 +172,8 @@ class Passwordless:
         device = await self._device(tenant_id, device_id)
         tries = 1 if user_input_code is not None else MAX_CODE_TRIES
         for _ in range(tries):
-            code = code_for(device_id, device.link_code_salt, user_input_code or _random())
+            typed = user_input_code or new_user_input_code()
+            code = code_for(device_id, device.link_code_salt, typed)
             new = self._new_code(code)
             try:
                 added = await self._store.add_code(tenant_id, device.pre_auth_session_id, new)
@@ -345,10 +347,6 @@ def sign_in_sms(code: str | None, link: str | None, *, app_name: str, valid_for_
     if code is not None:
         return f"{code} is your {app_name} sign-in code. {expiry}"
     return f"Sign in to {app_name}: {link} {expiry}"
-
-
-def _random() -> str:
-    return new_user_input_code()
 
 
 def _names(device_id: str, pre_auth_session_id_given: str) -> bool:
