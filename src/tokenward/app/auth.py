@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 
 from tokenward.app.maintenance import cleanup_forever
+from tokenward.app.recipes import RECIPES
 from tokenward.app.routes import routes
 from tokenward.app.runtime import Runtime
 from tokenward.app.services import open_services
@@ -136,6 +137,7 @@ class Auth:
             CrossOriginGuard,
             allowed_origins=[self.settings.api_domain, website],
             api_base_path=base,
+            exempt_paths=[r.path for rec in RECIPES for r in rec.frontend if r.cross_site],
         )
         https = self.settings.api_domain.startswith("https://")
         app.add_middleware(SecurityHeaders, api_base_path=base, https=https)

@@ -139,6 +139,7 @@ def third_party(
     providers = [parse_provider(p.as_json()) for p in settings.thirdparty_providers]
     return ThirdPartySignIn(
         stores.thirdparty,
+        stores.provider_configs,
         providers,
         http,
         JwksCache(http),

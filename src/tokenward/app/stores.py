@@ -14,8 +14,8 @@ from tokenward.recipes.passwordless.port import PasswordlessStore
 from tokenward.recipes.passwordless.sql import SqlPasswordlessStore
 from tokenward.recipes.session.port import SessionStore
 from tokenward.recipes.session.sql import SqlSessionStore
-from tokenward.recipes.thirdparty.port import ThirdPartyStore
-from tokenward.recipes.thirdparty.sql import SqlThirdPartyStore
+from tokenward.recipes.thirdparty.port import ProviderConfigs, ThirdPartyStore
+from tokenward.recipes.thirdparty.sql import SqlProviderConfigs, SqlThirdPartyStore
 from tokenward.recipes.usermetadata.port import UserMetadataStore
 from tokenward.recipes.usermetadata.sql import SqlUserMetadataStore
 from tokenward.recipes.userroles.port import RoleStore
@@ -43,6 +43,7 @@ class Stores:
     password_reset: PasswordResetStore
     passwordless: PasswordlessStore
     thirdparty: ThirdPartyStore
+    provider_configs: ProviderConfigs
     roles: RoleStore
     user_metadata: UserMetadataStore
     rate_limits: RateLimitStore
@@ -61,6 +62,7 @@ class Stores:
             password_reset=SqlPasswordResetStore(db),
             passwordless=SqlPasswordlessStore(db),
             thirdparty=SqlThirdPartyStore(db),
+            provider_configs=SqlProviderConfigs(db),
             roles=SqlRoleStore(db),
             user_metadata=SqlUserMetadataStore(db),
             rate_limits=SqlRateLimitStore(db),

@@ -9,6 +9,9 @@ included; without an ``Origin``, when ``Sec-Fetch-Site`` says ``cross-site``. Re
 neither header (curl, mobile apps, backend SDKs) pass: no browser sent them, so no victim's
 cookies ride on them. The configured website passes even from another site (a website on its own
 domain with ``SameSite=None`` cookies), as it does for CORS.
+
+Exempt paths are those a provider's page posts to through the browser by design (Apple's
+``form_post`` callback): they change nothing and only redirect to the website.
 """
 
 from __future__ import annotations
@@ -62,15 +65,27 @@ def _has_session_cookie(headers: Headers) -> bool:
 
 
 class CrossOriginGuard:
-    def __init__(self, app: ASGIApp, *, allowed_origins: Iterable[str], api_base_path: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allowed_origins: Iterable[str],
+        api_base_path: str,
+        exempt_paths: Iterable[str] = (),
+    ) -> None:
         self.app = app
         self._allowed = frozenset(
             origin for value in allowed_origins if (origin := normalised_origin(value))
         )
         self._base = api_base_path.rstrip("/") + "/"
+        self._exempt = frozenset(self._base + path.lstrip("/") for path in exempt_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in SAFE_METHODS
+            and scope["path"] not in self._exempt
+        ):
             headers = Headers(scope=scope)
             covered = scope["path"].startswith(self._base) or _has_session_cookie(headers)
             if covered and is_cross_origin(headers, self._allowed):

@@ -47,6 +47,10 @@ class Operation:
     ok: type[BaseModel] | None
     """The 200 body's model; None: text/plain."""
     body: type[BaseModel] | None = None
+    form: type[BaseModel] | None = None
+    """A form-urlencoded body (what a provider posts through the browser), instead of JSON."""
+    redirects: bool = False
+    """Answers 303 with a ``Location`` instead of 200."""
     rid: str | None = None
     """The ``rid`` header the SDKs send."""
     session: Session | None = None
@@ -179,8 +183,9 @@ def _component_schemas(operations: Iterable[Operation]) -> dict[str, Any]:
         (s.Message, "serialization"): None
     }
     for op in operations:
-        if op.body is not None:
-            models[(op.body, "validation")] = None
+        for body in (op.body, op.form):
+            if body is not None:
+                models[(body, "validation")] = None
         if op.ok is not None:
             models[(op.ok, "serialization")] = None
     _, top = models_json_schema(list(models), ref_template="#/components/schemas/{model}")
@@ -260,7 +265,10 @@ def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -
     else:
         ok = _json("OK; business outcomes are told apart by `status`", op.ok, tokens)
     responses: dict[str, Any] = {"200": ok}
-    if op.body is not None or op.query is not None or tenanted:
+    if op.redirects:
+        location = {"Location": {"schema": {"type": "string"}, "description": "Where to go"}}
+        responses = {"303": {"description": "Back to the website", "headers": location}}
+    if op.body is not None or op.form is not None or op.query is not None or tenanted:
         responses["400"] = _json("Malformed request, invalid or unknown tenant", s.Message)
     if op.session is not None:
         responses["401"] = _json(
@@ -271,7 +279,7 @@ def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -
         responses.setdefault(expired, _json("The access token expired: refresh it", s.Message))
     if op.frontend and method not in SAFE_METHODS:
         responses["403"] = _json("Cross-origin request refused (Origin, Sec-Fetch-Site)", s.Message)
-    if op.body is not None:
+    if op.body is not None or op.form is not None:
         responses["413"] = _json("The body is larger than 64 KiB", s.Message)
     if op.frontend:
         responses["429"] = _json("Too many requests: retry later", s.Message, RETRY_AFTER)
@@ -292,6 +300,11 @@ def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    if op.form is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": _ref(op.form)}},
         }
     if op.session is not None:
         operation["security"] = SECURITY[op.session]

@@ -44,6 +44,9 @@ class FrontendRoute:
     limit: Limit | SignInLimit | None = None
     """The rate limit the endpoint sits behind (when rate limiting is on)."""
     absolute: bool = False
+    cross_site: bool = False
+    """Another site's page posts here through the browser by design (Apple's ``form_post``),
+    so the cross-origin guard lets it through: only for a route that changes nothing."""
 
 
 @dataclass(frozen=True, slots=True)

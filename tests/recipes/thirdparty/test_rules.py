@@ -95,7 +95,16 @@ def test_tp_02_built_ins_fill_their_defaults_and_issuers_get_the_well_known_path
         ({"thirdPartyId": None}, "thirdPartyId is required"),
         ({"clients": []}, "clients must be a non-empty list"),
         ({"clients": [{"clientSecret": "x"}]}, "clientId is required"),
-        ({"clients": [{"clientId": "a"}, {"clientId": "b"}]}, "same clientType"),
+        ({"clients": [{"clientId": "a"}, {"clientId": "b"}]}, "each needs a clientType"),
+        (
+            {
+                "clients": [
+                    {"clientId": "a", "clientType": "web"},
+                    {"clientId": "b", "clientType": "web"},
+                ]
+            },
+            "same clientType",
+        ),
         ({"oidcDiscoveryEndpoint": None}, "give oidcDiscoveryEndpoint"),
         ({"oidcDiscoveryEndpoint": "http://idp.example.com/x"}, "must use https"),
         ({"oidcDiscoveryEndpoint": "javascript:alert(1)"}, "http(s) URL"),

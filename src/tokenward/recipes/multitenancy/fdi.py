@@ -11,7 +11,7 @@ from tokenward.http.tenants import tenant_of
 
 
 async def login_methods(request: Request) -> Response:
-    tenant_of(request)  # an unknown tenant is a 400
+    tenant_id = tenant_of(request)  # an unknown tenant is a 400
     services = runtime(request).services
     policy = services.passwordless.policy
     passwordless = [
@@ -22,7 +22,10 @@ async def login_methods(request: Request) -> Response:
                             ("link", policy.flow_type.sends_link))
         if takes and sends
     ]  # fmt: skip
-    providers = [{"id": p.third_party_id, "name": p.name} for p in services.thirdparty.providers()]
+    providers = [
+        {"id": p.third_party_id, "name": p.name}
+        for p in await services.thirdparty.providers(tenant_id)
+    ]
     first_factors = ["emailpassword", *passwordless, *(["thirdparty"] if providers else [])]
     return JSONResponse(
         {

@@ -8,16 +8,21 @@ with a message that says what to do and nothing about the tokens."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from tokenward.http.audit import audit
 from tokenward.http.context import runtime
-from tokenward.http.requests import BadRequest, json_body
+from tokenward.http.requests import BadRequest, json_body, read_body
 from tokenward.http.sign_in import signed_in
 from tokenward.http.tenants import tenant_of
-from tokenward.recipes.thirdparty.rules.authorisation import RedirectNotAllowed
+from tokenward.recipes.thirdparty.rules.authorisation import (
+    BadCallback,
+    RedirectNotAllowed,
+    callback_return_url,
+)
 from tokenward.recipes.thirdparty.rules.providers import InvalidProviderConfig
 from tokenward.recipes.thirdparty.rules.user_info import NoUserId
 from tokenward.recipes.thirdparty.service import NoEmail, UnknownProvider
@@ -35,6 +40,7 @@ def _general(message: str) -> Response:
 
 async def authorisation_url(request: Request) -> Response:
     rt = runtime(request)
+    tenant_id = tenant_of(request)
     q = request.query_params
     third_party_id, redirect_uri = q.get("thirdPartyId"), q.get("redirectURIOnProviderDashboard")
     if not third_party_id:
@@ -43,7 +49,7 @@ async def authorisation_url(request: Request) -> Response:
         raise BadRequest("Please provide the redirectURIOnProviderDashboard as a GET param")
     try:
         built = await rt.services.thirdparty.authorisation_url(
-            third_party_id, redirect_uri, q.get("clientType")
+            tenant_id, third_party_id, redirect_uri, q.get("clientType")
         )
     except UnknownProvider:
         raise BadRequest(
@@ -127,3 +133,27 @@ async def sign_in_up(request: Request) -> Response:
         recipe_user_id=done.method.recipe_user_id,
         answer={"createdNewRecipeUser": done.created},
     )
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def apple_callback(request: Request) -> Response:
+    """``POST /callback/apple``: Apple posts the code and state through the browser
+    (``response_mode=form_post``); the browser goes back (303) to the website's page named in
+    the state, with them in the query, and the frontend finishes as after any redirect."""
+    raw = await read_body(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if raw and content_type != FORM:
+        raise BadRequest(f"The body must be {FORM}")
+    try:
+        fields = parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The body must be a form") from None
+    posted = dict(fields)
+    website = runtime(request).settings.effective_website_domain
+    try:
+        location = callback_return_url(posted.get("state"), posted, [website])
+    except (BadCallback, RedirectNotAllowed) as refused:
+        raise BadRequest(str(refused)) from None
+    return Response(status_code=303, headers={"Location": location})

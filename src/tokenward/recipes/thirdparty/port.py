@@ -1,9 +1,11 @@
-"""What the third-party use cases need from storage: the sign-in/up of a provider account."""
+"""What the third-party use cases need from storage: the sign-in/up of a provider account, and
+the providers configured per tenant through the core API."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from tokenward.recipes.users.port import LoginMethodRecord, UserRecord
 
@@ -33,4 +35,23 @@ class ThirdPartyStore(Protocol):
         tenant, created (under ``new_user_id``) if there is none. The stored email follows the
         provider's; a verified one is marked verified. Of concurrent first sign-ins of one
         account, one creates the user and the others find it. Raises UnknownTenant."""
+        ...
+
+
+class ProviderConfigs(Protocol):
+    """Provider configurations (SuperTokens' provider JSON) stored per tenant."""
+
+    async def put_provider(
+        self, tenant_id: str, third_party_id: str, config: Mapping[str, Any], *, now: int
+    ) -> bool:
+        """Stores the configuration, replacing any of the same id; True when it is new.
+        Raises UnknownTenant."""
+        ...
+
+    async def remove_provider(self, tenant_id: str, third_party_id: str) -> bool:
+        """False when there was none."""
+        ...
+
+    async def tenant_providers(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's configurations, oldest first."""
         ...

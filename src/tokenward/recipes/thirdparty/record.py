@@ -8,6 +8,7 @@ from tokenward.http.records import CoreRoute, FrontendRoute, RecipeRecord
 from tokenward.recipes.thirdparty import cdi, fdi
 from tokenward.recipes.thirdparty import schemas as s
 from tokenward.recipes.thirdparty.settings import ThirdPartySettings
+from tokenward.shared.database import schema
 
 TP, TAG = "thirdparty", "ThirdParty Recipe"
 
@@ -30,7 +31,23 @@ RECORD = RecipeRecord(
             ),
             tenanted=True, limit=rl.Limit(rl.sign_up),
         ),
+        FrontendRoute(
+            "POST", "/callback/apple", fdi.apple_callback,
+            Operation(
+                "thirdPartyCallbackApple", "Apple's form_post: back to the website (303)", TAG,
+                None, form=s.ProviderCallbackForm, redirects=True, database=False,
+            ),
+            cross_site=True,
+        ),
     ),
-    core=(CoreRoute("POST", "/recipe/signinup", cdi.sign_in_up, tenanted=True),),
+    core=(
+        CoreRoute("POST", "/recipe/signinup", cdi.sign_in_up, tenanted=True),
+        CoreRoute("PUT", "/recipe/multitenancy/config/thirdparty", cdi.put_provider, tenanted=True),
+        CoreRoute(
+            "POST", "/recipe/multitenancy/config/thirdparty/remove", cdi.remove_provider,
+            tenanted=True,
+        ),
+    ),
+    tables=(schema.thirdparty_providers,),
     settings=ThirdPartySettings,
 )  # fmt: skip

@@ -52,3 +52,11 @@ class SignInUpResponse(
     RootModel[Annotated[SignedInUp | NoEmail | GeneralError, Field(discriminator="status")]]
 ):
     pass
+
+
+class ProviderCallbackForm(BaseModel):
+    """What Apple posts through the browser (``form_post``); every field goes on to the
+    website's page in its query."""
+
+    state: str = Field(description="base64 of the frontend's JSON, with frontendRedirectURI")
+    code: str | None = None

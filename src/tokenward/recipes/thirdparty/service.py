@@ -8,6 +8,7 @@ Plain values in and out: the caller finishes the sign-in with ``app.sign_in.fini
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,13 +16,24 @@ from typing import Any
 
 import httpx
 
-from tokenward.recipes.thirdparty.port import ProviderAccount, SignedInUp, ThirdPartyStore
+from tokenward.recipes.thirdparty.port import (
+    ProviderAccount,
+    ProviderConfigs,
+    SignedInUp,
+    ThirdPartyStore,
+)
 from tokenward.recipes.thirdparty.rules.authorisation import (
     AuthorisationUrl,
     authorisation_url,
     check_redirect_uri,
 )
-from tokenward.recipes.thirdparty.rules.providers import Client, Provider, with_discovery
+from tokenward.recipes.thirdparty.rules.providers import (
+    Client,
+    InvalidProviderConfig,
+    Provider,
+    parse_provider,
+    with_discovery,
+)
 from tokenward.recipes.thirdparty.rules.user_info import fake_email, provider_user
 from tokenward.shared.clock import Clock
 from tokenward.shared.emails import normalise_email
@@ -29,6 +41,11 @@ from tokenward.shared.id_tokens import ASYMMETRIC_ALGORITHMS, JwksCache, verify_
 from tokenward.shared.outbound_http import ProviderUnavailable, get_json, post_form_json
 
 DISCOVERY_TTL_MS = 3_600_000
+TENANT_PROVIDERS_TTL_MS = 5_000
+"""How long a process keeps a tenant's providers before reading them again, so that a change
+made through another instance's core API is seen within seconds."""
+
+log = logging.getLogger(__name__)
 
 
 class UnknownProvider(LookupError):
@@ -41,6 +58,8 @@ class NoEmail(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Discovered:
+    source: Provider
+    """The configuration it was discovered for: a changed one is discovered again."""
     provider: Provider
     issuer: str | None
     algorithms: tuple[str, ...]
@@ -51,6 +70,7 @@ class ThirdPartySignIn:
     def __init__(
         self,
         store: ThirdPartyStore,
+        configs: ProviderConfigs,
         providers: Sequence[Provider],
         http: httpx.AsyncClient,
         jwks: JwksCache,
@@ -59,25 +79,55 @@ class ThirdPartySignIn:
         allowed_origins: Sequence[str],
     ) -> None:
         self._store = store
-        self._providers = {p.third_party_id: p for p in providers}
+        self._configs = configs
+        self._configured = {p.third_party_id: p for p in providers}
         self._http = http
         self._jwks = jwks
         self._clock = clock
         self._origins = tuple(allowed_origins)
-        self._discovered: dict[str, Discovered] = {}
+        self._tenants: dict[str, tuple[int, dict[str, Provider]]] = {}
+        self._unusable: set[tuple[str, str]] = set()
+        self._discovered: dict[tuple[str, str], Discovered] = {}
 
-    def providers(self) -> list[Provider]:
-        return list(self._providers.values())
+    async def providers(self, tenant_id: str) -> list[Provider]:
+        """The settings' providers, each replaced by the tenant's configuration of the same id
+        (core API), then the tenant's others."""
+        return list((await self._tenant_providers(tenant_id)).values())
+
+    async def put_provider(
+        self, tenant_id: str, config: Mapping[str, Any], *, skip_validation: bool = False
+    ) -> bool:
+        """Stores a tenant's provider (SuperTokens' JSON, checked as its core checks it unless
+        ``skip_validation``); True when it is new. Raises InvalidProviderConfig or
+        UnknownTenant."""
+        third_party_id = config.get("thirdPartyId")
+        if not isinstance(third_party_id, str) or not third_party_id:
+            raise InvalidProviderConfig("thirdPartyId is required")
+        if not skip_validation:
+            parse_provider(config, complete=False)
+        created = await self._configs.put_provider(
+            tenant_id, third_party_id, config, now=self._clock.now_ms()
+        )
+        self._tenants.pop(tenant_id, None)
+        return created
+
+    async def remove_provider(self, tenant_id: str, third_party_id: str) -> bool:
+        removed = await self._configs.remove_provider(tenant_id, third_party_id)
+        self._tenants.pop(tenant_id, None)
+        return removed
+
+    async def stored_providers(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's providers as stored through the core API (not the settings')."""
+        return await self._configs.tenant_providers(tenant_id)
 
     async def authorisation_url(
-        self, third_party_id: str, redirect_uri: str, client_type: str | None
+        self, tenant_id: str, third_party_id: str, redirect_uri: str, client_type: str | None
     ) -> AuthorisationUrl:
         """Raises UnknownProvider, RedirectNotAllowed, InvalidProviderConfig (client type) or
         ProviderUnavailable (discovery)."""
-        if third_party_id not in self._providers:
-            raise UnknownProvider(third_party_id)
+        provider = await self._provider(tenant_id, third_party_id)
         check_redirect_uri(redirect_uri, self._origins)
-        found = await self._resolve(third_party_id)
+        found = await self._resolve(tenant_id, provider)
         return authorisation_url(found.provider, found.provider.client(client_type), redirect_uri)
 
     async def sign_in_up(
@@ -94,9 +144,7 @@ class ThirdPartySignIn:
         """With ``redirect_uri`` and ``query`` (the provider's redirect), the code is exchanged
         for tokens; with ``tokens``, those are used. Raises UnknownProvider, RedirectNotAllowed,
         InvalidIdToken, ProviderUnavailable, ProviderRefused, NoUserId or NoEmail."""
-        if third_party_id not in self._providers:
-            raise UnknownProvider(third_party_id)
-        found = await self._resolve(third_party_id)
+        found = await self._resolve(tenant_id, await self._provider(tenant_id, third_party_id))
         provider = found.provider
         client = provider.client(client_type)
         if tokens is None:
@@ -124,16 +172,40 @@ class ThirdPartySignIn:
             tenant_id, account, new_user_id=str(uuid.uuid4()), now=self._clock.now_ms()
         )
 
-    async def _resolve(self, third_party_id: str) -> Discovered:
-        provider = self._providers.get(third_party_id)
+    async def _tenant_providers(self, tenant_id: str) -> dict[str, Provider]:
+        now = self._clock.now_ms()
+        cached = self._tenants.get(tenant_id)
+        if cached is not None and now - cached[0] < TENANT_PROVIDERS_TTL_MS:
+            return cached[1]
+        providers = dict(self._configured)
+        for config in await self._configs.tenant_providers(tenant_id):
+            third_party_id = str(config.get("thirdPartyId"))
+            try:
+                providers[third_party_id] = parse_provider(config)
+            except InvalidProviderConfig as unusable:
+                # Stored for a backend SDK that adds the rest (clients, endpoints); not ours.
+                providers.pop(third_party_id, None)
+                if (tenant_id, third_party_id) not in self._unusable:
+                    self._unusable.add((tenant_id, third_party_id))
+                    log.warning("provider %s of tenant %s is not offered: %s",
+                                third_party_id, tenant_id, unusable)  # fmt: skip
+        self._tenants[tenant_id] = (now, providers)
+        return providers
+
+    async def _provider(self, tenant_id: str, third_party_id: str) -> Provider:
+        provider = (await self._tenant_providers(tenant_id)).get(third_party_id)
         if provider is None:
             raise UnknownProvider(third_party_id)
+        return provider
+
+    async def _resolve(self, tenant_id: str, provider: Provider) -> Discovered:
         now = self._clock.now_ms()
-        cached = self._discovered.get(third_party_id)
-        if cached is not None and now - cached.at < DISCOVERY_TTL_MS:
+        key = (tenant_id, provider.third_party_id)
+        cached = self._discovered.get(key)
+        if cached is not None and cached.source == provider and now - cached.at < DISCOVERY_TTL_MS:
             return cached
         if provider.oidc_discovery_endpoint is None:
-            found = Discovered(provider, None, ("RS256",), now)
+            found = Discovered(provider, provider, None, ("RS256",), now)
         else:
             document = await get_json(self._http, provider.oidc_discovery_endpoint)
             issuer = document.get("issuer")
@@ -142,12 +214,13 @@ class ThirdPartySignIn:
                 a for a in (listed if isinstance(listed, list) else ["RS256"]) if isinstance(a, str)
             )
             found = Discovered(
+                provider,
                 with_discovery(provider, document),
                 issuer if isinstance(issuer, str) else None,
                 tuple(a for a in algorithms if a in ASYMMETRIC_ALGORITHMS) or ("RS256",),
                 now,
             )
-        self._discovered[third_party_id] = found
+        self._discovered[key] = found
         return found
 
     async def _exchange(

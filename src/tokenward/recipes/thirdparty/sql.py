@@ -1,11 +1,16 @@
-"""Third-party login methods in SQL: find the provider account's user, or create it."""
+"""Third-party login methods in SQL: find the provider account's user, or create it; and the
+providers configured per tenant."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, literal_column, select, update
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tokenward.recipes.thirdparty.port import ProviderAccount, SignedInUp
+from tokenward.recipes.users.port import UnknownTenant
 from tokenward.recipes.users.sql import (
     NewLoginMethod,
     insert_user,
@@ -16,10 +21,11 @@ from tokenward.shared.database.engine import Database
 from tokenward.shared.database.schema import (
     login_method_tenants,
     login_methods,
+    thirdparty_providers,
     users,
     verified_emails,
 )
-from tokenward.shared.database.sql import insert_ignoring_conflicts
+from tokenward.shared.database.sql import dump_json, insert_ignoring_conflicts, load_json
 
 RECIPE_ID = "thirdparty"
 
@@ -108,3 +114,52 @@ class SqlThirdPartyStore:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+
+class SqlProviderConfigs:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._insert = insert_ignoring_conflicts(db.dialect, thirdparty_providers)
+
+    async def put_provider(
+        self, tenant_id: str, third_party_id: str, config: Mapping[str, Any], *, now: int
+    ) -> bool:
+        row = {"tenant_id": tenant_id, "third_party_id": third_party_id}
+        text = dump_json(dict(config))
+        try:
+            async with self._db.write() as conn:
+                inserted = await conn.execute(
+                    self._insert, {**row, "config": text, "created_at": now, "updated_at": now}
+                )
+                if inserted.rowcount == 1:
+                    return True
+                await conn.execute(
+                    update(thirdparty_providers)
+                    .where(
+                        thirdparty_providers.c.tenant_id == tenant_id,
+                        thirdparty_providers.c.third_party_id == third_party_id,
+                    )
+                    .values(config=text, updated_at=now)
+                )
+                return False
+        except IntegrityError:
+            raise UnknownTenant(f"tenant {tenant_id!r} does not exist") from None
+
+    async def remove_provider(self, tenant_id: str, third_party_id: str) -> bool:
+        async with self._db.write() as conn:
+            removed = await conn.execute(
+                delete(thirdparty_providers).where(
+                    thirdparty_providers.c.tenant_id == tenant_id,
+                    thirdparty_providers.c.third_party_id == third_party_id,
+                )
+            )
+        return bool(removed.rowcount)
+
+    async def tenant_providers(self, tenant_id: str) -> list[dict[str, Any]]:
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                select(thirdparty_providers.c.config)
+                .where(thirdparty_providers.c.tenant_id == tenant_id)
+                .order_by(thirdparty_providers.c.created_at, thirdparty_providers.c.third_party_id)
+            )
+            return [load_json(row.config) for row in rows]

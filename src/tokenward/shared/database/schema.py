@@ -267,3 +267,21 @@ passwordless_codes = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False, index=True),
 )
+
+# Third-party providers configured per tenant through the core API (SuperTokens'
+# ``/recipe/multitenancy/config/thirdparty``): the provider JSON as it was given. Client secrets
+# are in it, as in SuperTokens' core; the database is as secret as the settings file.
+thirdparty_providers = Table(
+    "thirdparty_providers",
+    metadata,
+    Column(
+        "tenant_id",
+        String(64),
+        ForeignKey("tenants.tenant_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("third_party_id", String(128), primary_key=True),
+    Column("config", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

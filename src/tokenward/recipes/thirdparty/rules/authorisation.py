@@ -7,11 +7,15 @@ sees it), so the URL built here carries none.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
+import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tokenward.recipes.thirdparty.rules.providers import Client, Provider
 from tokenward.shared.encoding import b64url_encode
@@ -19,6 +23,10 @@ from tokenward.shared.encoding import b64url_encode
 
 class RedirectNotAllowed(ValueError):
     """A redirect URI outside the website's and the API's origins."""
+
+
+class BadCallback(ValueError):
+    """A provider's callback without the state the frontend made; the message says what."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +79,15 @@ def authorisation_url(provider: Provider, client: Client, redirect_uri: str) -> 
 
 
 def origin_of(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port_given = parts.port
+    except ValueError:  # a port that is not a number, a bad IPv6 literal
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     default = {"http": 80, "https": 443}[parts.scheme]
-    port = parts.port or default
+    port = port_given or default
     host = parts.hostname.lower()
     shown = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{shown}" + ("" if port == default else f":{port}")
@@ -85,12 +97,52 @@ def check_redirect_uri(redirect_uri: str, allowed_origins: Iterable[str]) -> str
     """``redirect_uri`` if it is on one of ``allowed_origins`` (the website's and the API's),
     without credentials or a fragment; raises RedirectNotAllowed otherwise, so the backend is
     never an open redirect to someone else's page."""
-    parts = urlsplit(redirect_uri)
     origin = origin_of(redirect_uri)
-    if origin is None or parts.username is not None or parts.password is not None:
+    parts = urlsplit(redirect_uri) if origin is not None else None
+    if parts is None or origin is None or parts.username is not None or parts.password is not None:
         raise RedirectNotAllowed("the redirect URI must be an http(s) URL without credentials")
     if parts.fragment:
         raise RedirectNotAllowed("the redirect URI must not have a fragment")
     if origin not in {o for o in (origin_of(a) for a in allowed_origins) if o is not None}:
         raise RedirectNotAllowed("the redirect URI is not on the website's or the API's origin")
     return redirect_uri
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+
+
+def frontend_redirect_uri(state: str | None) -> str:
+    """The page the frontend asked to come back to: ``frontendRedirectURI`` in ``state``
+    (base64 of a JSON object, either alphabet, padded or not, as supertokens-web-js makes it).
+    Raises BadCallback."""
+    if not state:
+        raise BadCallback("Please provide the state in the request body")
+    if not _BASE64.fullmatch(state):
+        raise BadCallback("state must be base64 encoded")
+    standard = state.rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        decoded = json.loads(base64.b64decode(standard + "=" * (-len(standard) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
+        raise BadCallback("state must be a base64 encoded JSON object") from None
+    uri = decoded.get("frontendRedirectURI") if isinstance(decoded, dict) else None
+    if not isinstance(uri, str) or not uri:
+        raise BadCallback("state must contain frontendRedirectURI as a string")
+    return uri
+
+
+def callback_return_url(
+    state: str | None, posted: Mapping[str, str], website_origins: Iterable[str]
+) -> str:
+    """Where a ``form_post`` callback (Apple's) sends the browser: the frontend's page from
+    ``state``, on the website's origin only (never an open redirect), with the posted fields
+    added to its query for the frontend to finish the sign-in. Raises BadCallback or
+    RedirectNotAllowed."""
+    uri = frontend_redirect_uri(state)
+    try:
+        check_redirect_uri(uri, website_origins)
+    except RedirectNotAllowed:
+        raise RedirectNotAllowed("frontendRedirectURI in state is not on the website") from None
+    parts = urlsplit(uri)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update(posted)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))

@@ -189,15 +189,24 @@ def discovery_url(value: str, *, built_in: bool) -> str:
     return value
 
 
-def parse_provider(config: Mapping[str, Any]) -> Provider:
-    """A provider from SuperTokens' JSON. Raises InvalidProviderConfig with the field at fault."""
+def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provider:
+    """A provider from SuperTokens' JSON. Raises InvalidProviderConfig with the field at fault.
+
+    ``complete=False`` checks as SuperTokens' core does when a tenant's provider is configured
+    through its API: the clients and endpoints may be left for the backend SDK to add."""
     third_party_id = _text(config, "thirdPartyId", required=True) or ""
     built_in = built_in_for(third_party_id)
     raw_clients = config.get("clients")
-    if not isinstance(raw_clients, list) or not raw_clients:
+    if raw_clients is None and not complete:
+        raw_clients = []
+    if not isinstance(raw_clients, list) or (complete and not raw_clients):
         raise InvalidProviderConfig(f"{third_party_id}: clients must be a non-empty list")
     clients = tuple(_client(third_party_id, c, built_in) for c in raw_clients)
     types = [c.client_type for c in clients]
+    if len(types) > 1 and None in types:
+        raise InvalidProviderConfig(
+            f"{third_party_id}: with several clients, each needs a clientType"
+        )
     if len(set(types)) != len(types):
         raise InvalidProviderConfig(f"{third_party_id}: two clients have the same clientType")
     user_info_map = config.get("userInfoMap") or {}
@@ -237,7 +246,7 @@ def parse_provider(config: Mapping[str, Any]) -> Provider:
     )
     if provider.oidc_discovery_endpoint:
         _check_url(third_party_id, "oidcDiscoveryEndpoint", provider.oidc_discovery_endpoint)
-    elif not (provider.authorization_endpoint and provider.token_endpoint):
+    elif complete and not (provider.authorization_endpoint and provider.token_endpoint):
         raise InvalidProviderConfig(
             f"{third_party_id}: give oidcDiscoveryEndpoint, or authorizationEndpoint and "
             "tokenEndpoint"
@@ -285,6 +294,8 @@ def _client(third_party_id: str, raw: Any, built_in: BuiltIn | None) -> Client:
 
 def _directory_discovery(third_party_id: str, clients: tuple[Client, ...]) -> str | None:
     """Active Directory and Okta find their issuer in the first client's additional config."""
+    if not clients:
+        return None
     extra = clients[0].additional_config
     if third_party_id.startswith("active-directory") and isinstance(extra.get("directoryId"), str):
         return f"https://login.microsoftonline.com/{extra['directoryId']}/v2.0"
