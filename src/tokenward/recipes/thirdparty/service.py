@@ -243,7 +243,7 @@ class ThirdPartySignIn:
             "code": code,
             "redirect_uri": redirect_uri,
             "client_id": client.client_id,
-            **({"client_secret": client.client_secret} if client.client_secret else {}),
+            **({"client_secret": secret} if (secret := self._secret(client)) else {}),
             **({"code_verifier": pkce_verifier} if pkce_verifier else {}),
         }
         for name, value in provider.token_endpoint_body_params.items():
@@ -252,6 +252,13 @@ class ThirdPartySignIn:
             else:
                 form[name] = value
         return await post_form_json(self._http, provider.token_endpoint, form)
+
+    def _secret(self, client: Client) -> str | None:
+        if client.secret_signer is not None and client.client_secret is None:
+            return client.secret_signer.client_secret(
+                client.client_id, self._clock.now_ms() // 1000
+            )
+        return client.client_secret
 
     async def _id_token_claims(
         self, found: Discovered, client: Client, id_token: Any

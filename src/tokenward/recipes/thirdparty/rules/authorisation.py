@@ -47,7 +47,7 @@ def pkce_challenge(verifier: str) -> str:
 
 
 def uses_pkce(client: Client) -> bool:
-    return client.client_secret is None or client.force_pkce
+    return not client.confidential or client.force_pkce
 
 
 def authorisation_url(provider: Provider, client: Client, redirect_uri: str) -> AuthorisationUrl:

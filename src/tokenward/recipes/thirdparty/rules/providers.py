@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from tokenward.recipes.thirdparty.rules.client_secrets import InvalidSigningKey, SecretSigner
+
 WELL_KNOWN = "/.well-known/openid-configuration"
 CLIENT_TYPES = ("web", "ios", "android", "desktop")
 """The client types the official SDKs send; a provider may also name others."""
@@ -44,7 +46,13 @@ class Client:
     client_type: str | None = None
     scope: tuple[str, ...] | None = None
     force_pkce: bool = False
-    additional_config: Mapping[str, Any] = field(default_factory=dict)
+    additional_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    secret_signer: SecretSigner | None = None
+    """Signs the client secret for each code exchange (Apple), when none is stored."""
+
+    @property
+    def confidential(self) -> bool:
+        return self.client_secret is not None or self.secret_signer is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,9 +290,17 @@ def _client(third_party_id: str, raw: Any, built_in: BuiltIn | None) -> Client:
     additional = raw.get("additionalConfig") or {}
     if not isinstance(additional, dict):
         raise InvalidProviderConfig(f"{third_party_id}: additionalConfig must be an object")
+    secret = _text(raw, "clientSecret", owner=third_party_id)
+    signer = None
+    if secret is None and built_in is BUILT_IN["apple"]:
+        try:
+            signer = SecretSigner.from_additional_config(additional)
+        except InvalidSigningKey as invalid:
+            raise InvalidProviderConfig(f"{third_party_id}: {invalid}") from None
     return Client(
         client_id=client_id,
-        client_secret=_text(raw, "clientSecret", owner=third_party_id),
+        client_secret=secret,
+        secret_signer=signer,
         client_type=_text(raw, "clientType", owner=third_party_id),
         scope=tuple(scope) if scope else (built_in.scope if built_in else None),
         force_pkce=_flag(raw, "forcePKCE", False, owner=third_party_id),
