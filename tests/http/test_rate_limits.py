@@ -333,6 +333,36 @@ async def test_sign_up_email_exists_and_refresh_are_limited_per_address(database
         ).status_code == 200
 
 
+async def test_provider_sign_ins_and_their_urls_are_limited_per_address(
+    database_url: str,
+) -> None:
+    """Each third-party sign-in calls the provider: a budget of its own per address (the
+    sign-up budget would stop an office behind one address signing in with its SSO)."""
+    provider = {"thirdPartyId": "acme", "clients": [{"clientId": "spa"}],
+                "authorizationEndpoint": "https://idp.example/authorize",
+                "tokenEndpoint": "https://idp.example/token"}  # fmt: skip
+    limits = {"rate_limit_provider_sign_ins_per_ip": 2, "rate_limit_requests_per_ip": 1}
+    async with running_api(database_url, thirdparty_providers=[provider], **limits) as api:
+        tp = {"rid": "thirdparty"}
+        params = {
+            "thirdPartyId": "acme",
+            "redirectURIOnProviderDashboard": "http://localhost:3567/cb",
+        }
+        urls = [
+            await api.client.get("/auth/authorisationurl", params=params, headers=tp)
+            for _ in range(3)
+        ]
+        assert [r.status_code for r in urls] == [200, 200, 429]
+        body = {"thirdPartyId": "acme", "oAuthTokens": {}}
+        sign_ins = [
+            await api.client.post("/auth/signinup", json=body, headers=tp) for _ in range(3)
+        ]
+        assert [r.status_code for r in sign_ins] == [200, 200, 429]
+        assert sign_ins[2].headers["retry-after"]
+        api.clock.advance(seconds=60)
+        assert (await api.client.post("/auth/signinup", json=body, headers=tp)).status_code == 200
+
+
 async def refresh_statuses(apis: list[Api], times: int) -> list[int]:
     """Refresh one session ``times`` times, going round ``apis``; the answers' statuses."""
     token = (await apis[0].create_session()).refresh_token

@@ -72,6 +72,7 @@ def test_rl_02_one_address_meets_its_own_delay_long_before_the_account_does() ->
         emails_per_ip=20,
         codes_per_contact=5,
         codes_per_ip=20,
+        provider_sign_ins_per_ip=60,
     )
     assert policy.sign_in_account.free == 4 * policy.sign_in_account_ip.free
     assert policy.sign_in_account.hard_limit == NIST_MAX_FAILURES

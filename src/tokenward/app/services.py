@@ -86,6 +86,7 @@ def rate_limiter(settings: Settings, stores: Stores, clock: Clock) -> RateLimite
         emails_per_ip=settings.rate_limit_emails_per_ip,
         codes_per_contact=settings.rate_limit_codes_per_contact,
         codes_per_ip=settings.rate_limit_codes_per_ip,
+        provider_sign_ins_per_ip=settings.rate_limit_provider_sign_ins_per_ip,
     )
     return RateLimiter(stores.rate_limits, policy, clock)
 

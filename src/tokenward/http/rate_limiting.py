@@ -228,5 +228,14 @@ def code_consumes(policy: Policy) -> tuple[Window, Window | None]:
     return policy.code_consumes_per_ip, None
 
 
+def provider_urls(policy: Policy) -> tuple[Window, Window | None]:
+    return policy.provider_urls_per_ip, None
+
+
+def provider_sign_ins(policy: Policy) -> tuple[Window, Window | None]:
+    """Each one costs calls to the provider: limited per address (no account is known yet)."""
+    return policy.provider_sign_ins_per_ip, None
+
+
 def refresh(policy: Policy) -> tuple[Window, Window | None]:
     return policy.refresh_per_ip, None

@@ -21,7 +21,7 @@ RECORD = RecipeRecord(
                 "thirdPartyAuthorisationUrl", "The provider's sign-in URL (with PKCE)", TAG,
                 s.AuthorisationUrlResponse, rid=TP, query="thirdPartyId",
             ),
-            tenanted=True, limit=rl.Limit(rl.sign_up),
+            tenanted=True, limit=rl.Limit(rl.provider_urls),
         ),
         FrontendRoute(
             "POST", "/signinup", fdi.sign_in_up,
@@ -29,7 +29,7 @@ RECORD = RecipeRecord(
                 "thirdPartySignInUp", "Sign up or in with the provider's redirect or tokens",
                 TAG, s.SignInUpResponse, body=s.SignInUpRequest, rid=TP, issues_tokens=True,
             ),
-            tenanted=True, limit=rl.Limit(rl.sign_up),
+            tenanted=True, limit=rl.Limit(rl.provider_sign_ins),
         ),
         FrontendRoute(
             "POST", "/callback/apple", fdi.apple_callback,

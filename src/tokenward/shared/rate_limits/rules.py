@@ -114,6 +114,8 @@ class Policy:
     codes_per_contact: Window
     codes_per_device: Window
     code_consumes_per_ip: Window
+    provider_urls_per_ip: Window
+    provider_sign_ins_per_ip: Window
     sign_in_account_ip: Backoff
     sign_in_account: Backoff
 
@@ -129,6 +131,7 @@ def policy(
     emails_per_ip: int,
     codes_per_contact: int,
     codes_per_ip: int,
+    provider_sign_ins_per_ip: int,
 ) -> Policy:
     """The limits from the budgets in the settings. One account from all addresses together
     gets four times the free failures of one account from one address, so an attacker at
@@ -147,6 +150,8 @@ def policy(
         codes_per_contact=Window("code.contact", codes_per_contact, HOUR_MS),
         codes_per_device=Window("code.device", codes_per_contact, HOUR_MS),
         code_consumes_per_ip=Window("code_consume.ip", requests_per_ip, MINUTE_MS),
+        provider_urls_per_ip=Window("provider_url.ip", provider_sign_ins_per_ip, MINUTE_MS),
+        provider_sign_ins_per_ip=Window("provider_sign_in.ip", provider_sign_ins_per_ip, MINUTE_MS),
         sign_in_account_ip=Backoff("sign_in.account_ip", free_failures, 1000, max_ms),
         sign_in_account=Backoff("sign_in.account", 4 * free_failures, 1000, max_ms),
     )

@@ -51,3 +51,9 @@ class RateLimitSettings(BaseModel):
     rate_limit_codes_per_ip: int = Field(
         default=20, ge=1, description="Passwordless codes sent per hour per client address."
     )
+    rate_limit_provider_sign_ins_per_ip: int = Field(
+        default=60,
+        ge=1,
+        description="Sign-ins with a provider (social, enterprise) per minute per client "
+        "address, and as many authorisation URLs.",
+    )
