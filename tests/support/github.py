@@ -11,7 +11,7 @@ on FakeProvider, that checks what it is sent as GitHub does:
   ``Bad credentials`` otherwise); ``/user`` gives ``{"id": <number>, "login", "email"}``,
   ``/user/emails`` the addresses with their ``primary`` and ``verified`` flags.
 
-Failures are injected with ``github.idp.script(path, Answer(...))``, which comes first.
+Failures are injected with ``github.script(path, Answer(...))``, which comes first.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -58,30 +57,15 @@ class _Grant:
     challenge: str | None
 
 
-class GitHubShaped:
+class GitHubShaped(FakeProvider):
     def __init__(self, users: list[GitHubUser]) -> None:
+        super().__init__()
         self.users = {u.login: u for u in users}
-        self.idp = FakeProvider()
         self._codes: dict[str, _Grant] = {}
         self._tokens: dict[str, str] = {}
-        self.idp.handle(TOKEN, self._token)
-        self.idp.handle(USER, self._user)
-        self.idp.handle(EMAILS, self._emails)
-
-    def __enter__(self) -> GitHubShaped:
-        self.idp.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.idp.__exit__(exc_type, exc, tb)
-
-    def url(self, path: str) -> str:
-        return self.idp.url(path)
+        self.handle(TOKEN, self._token)
+        self.handle(USER, self._user)
+        self.handle(EMAILS, self._emails)
 
     def endpoints(self) -> dict[str, str]:
         """The endpoint keys of a provider configuration pointing here."""

@@ -114,10 +114,10 @@ async def test_github_signs_up_then_signs_in_as_the_same_user(
     again = (await log_in(api, github, "octo")).json()
     assert again["status"] == "OK" and again["createdNewRecipeUser"] is False
     assert again["user"]["id"] == user["id"]
-    reads = [r for r in github.idp.received if r.path in (USER, EMAILS)]
+    reads = [r for r in github.received if r.path in (USER, EMAILS)]
     assert reads and all(r.headers["Authorization"].startswith("Bearer gho_") for r in reads)
     assert all(r.headers["Accept"] == "application/vnd.github+json" for r in reads)
-    tokens = [r for r in github.idp.received if r.path == TOKEN]
+    tokens = [r for r in github.received if r.path == TOKEN]
     assert tokens and all(r.headers["Accept"] == "application/json" for r in tokens)
 
 
@@ -165,7 +165,7 @@ async def test_a_bad_or_replayed_code_is_refused(api: Api, github: GitHubShaped)
 async def test_user_info_that_fails_is_a_retryable_general_error(
     api: Api, github: GitHubShaped, path: str, failure: Answer
 ) -> None:
-    github.idp.script(path, failure)
+    github.script(path, failure)
     answer = await log_in(api, github, "octo")
     assert answer.json() == {"status": "GENERAL_ERROR", "message": PROVIDER_DOWN}
     await assert_nobody_signed_in(api, answer)
@@ -176,7 +176,7 @@ async def test_user_info_that_fails_is_a_retryable_general_error(
 async def test_user_info_that_refuses_the_token_is_refused(
     api: Api, github: GitHubShaped, path: str
 ) -> None:
-    github.idp.script(path, Answer(status=401, body={"message": "Bad credentials"}))
+    github.script(path, Answer(status=401, body={"message": "Bad credentials"}))
     answer = await log_in(api, github, "octo")
     assert answer.json() == {"status": "GENERAL_ERROR", "message": PROVIDER_REFUSED}
     await assert_nobody_signed_in(api, answer)
