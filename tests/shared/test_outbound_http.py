@@ -19,6 +19,7 @@ from tokenward.shared.outbound_http import (
     ProviderRefused,
     ProviderUnavailable,
     get_json,
+    get_json_list,
     make_client,
     post_form_json,
 )
@@ -218,6 +219,31 @@ async def test_oauth_error_is_parsed_masked_and_final(
     assert len(refused.error_description) <= 203
     assert "invalid_grant" in str(refused)
     assert_no_secret(refused)
+
+
+async def test_an_error_in_a_200_token_answer_is_refused(
+    idp: FakeProvider, client: httpx.AsyncClient
+) -> None:
+    """GitHub answers a bad or used code with 200 and an OAuth error object."""
+    body = {"error": "bad_verification_code", "error_description": f"code {CODE} is wrong"}
+    idp.answer("/token", Answer(body=body))
+    with pytest.raises(ProviderRefused) as caught:
+        await post_form_json(client, idp.url("/token"), token_form())
+    assert caught.value.status == 200 and caught.value.error == "bad_verification_code"
+    assert not caught.value.retryable
+    assert_no_secret(caught.value)
+
+
+async def test_get_json_list_reads_an_array_and_refuses_an_object(
+    idp: FakeProvider, client: httpx.AsyncClient
+) -> None:
+    emails = [{"email": "octo@example.com", "primary": True, "verified": True}]
+    idp.answer("/user/emails", Answer(body=emails))
+    assert await get_json_list(client, idp.url("/user/emails")) == emails
+    assert idp.received[0].headers["Accept"] == "application/json"
+    idp.answer("/user/emails", Answer(body={"message": "Bad credentials"}))
+    with pytest.raises(ProviderUnavailable, match="not a JSON array"):
+        await get_json_list(client, idp.url("/user/emails"), retry_delay_s=0)
 
 
 async def test_a_token_like_error_code_is_masked(

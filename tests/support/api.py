@@ -95,3 +95,13 @@ def front(response: httpx.Response) -> front_token.FrontToken:
 def exposed(response: httpx.Response) -> set[str]:
     value = response.headers.get("access-control-expose-headers", "")
     return {h.strip().lower() for h in value.split(",") if h.strip()}
+
+
+async def assert_nobody_signed_in(api: Api, answer: httpx.Response, *, users: int = 0) -> None:
+    """``answer`` issued no session (no token header, token cookie or front token) and the
+    store holds ``users`` users (none was created)."""
+    tokens = {"sAccessToken", "sRefreshToken", "sIdRefreshToken"} & set_cookies(answer).keys()
+    assert not tokens, tokens
+    for header in ("st-access-token", "st-refresh-token", "front-token"):
+        assert header not in answer.headers, header
+    assert await api.runtime.stores.users.count(None) == users

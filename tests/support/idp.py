@@ -5,6 +5,7 @@ the connection without a word), and counting what it was asked.
     with FakeProvider() as idp:
         idp.answer("/jwks", Answer(body={"keys": [...]}))   # every request, until changed
         idp.script("/jwks", DROP, Answer(status=500))       # the next two requests, then as above
+        idp.handle("/token", lambda received: Answer(...))  # computed from the request
         ...
         assert idp.hits["/jwks"] == 3
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 HOST = "127.0.0.1"
 
@@ -44,9 +45,14 @@ class Received:
     body: bytes
 
 
+Handler = Callable[[Received], Answer]
+"""Computes the answer to a request (a provider that checks what it is sent)."""
+
+
 class FakeProvider:
     def __init__(self) -> None:
         self._answers: dict[str, Answer] = {}
+        self._handlers: dict[str, Handler] = {}
         self._scripts: dict[str, deque[Answer]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -69,19 +75,27 @@ class FakeProvider:
         with self._lock:
             self._answers[path] = answer
 
+    def handle(self, path: str, handler: Handler) -> None:
+        """Answer ``path`` with ``handler(request)``; scripted answers still come first."""
+        with self._lock:
+            self._handlers[path] = handler
+
     def script(self, path: str, *answers: Answer) -> None:
         with self._lock:
             self._scripts.setdefault(path, deque()).extend(answers)
 
-    def _next(self, path: str) -> Answer:
+    def _next(self, path: str, received: Received) -> Answer:
         with self._lock:
             self.hits[path] += 1
             queue = self._scripts.get(path)
             if queue:
                 return queue.popleft()
-            return self._answers.get(path, Answer(status=404, body={"error": "not_found"}))
+            handler = self._handlers.get(path)
+            if handler is None:
+                return self._answers.get(path, Answer(status=404, body={"error": "not_found"}))
+        return handler(received)
 
-    def __enter__(self) -> FakeProvider:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -113,11 +127,10 @@ class FakeProvider:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path.split("?", 1)[0]
+                received = Received(self.command, self.path, dict(self.headers.items()), body)
                 with provider._lock:
-                    provider.received.append(
-                        Received(self.command, self.path, dict(self.headers.items()), body)
-                    )
-                answer = provider._next(path)
+                    provider.received.append(received)
+                answer = provider._next(path, received)
                 if answer.delay_s:
                     provider._stopping.wait(answer.delay_s)
                 if answer.drop:
@@ -134,7 +147,8 @@ class FakeProvider:
                     content_type = "application/json"
                 try:
                     self.send_response(answer.status)
-                    self.send_header("Content-Type", content_type)
+                    if not any(n.lower() == "content-type" for n in answer.headers):
+                        self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(payload)))
                     for name, value in answer.headers.items():
                         self.send_header(name, value)

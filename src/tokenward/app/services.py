@@ -143,7 +143,7 @@ def third_party(
         stores.provider_configs,
         providers,
         http,
-        JwksCache(http),
+        JwksCache(http, clock=lambda: clock.now_ms() / 1000),  # the app's time, as discovery's
         clock,
         allowed_origins=(settings.effective_website_domain, settings.api_domain),
     )

@@ -4,6 +4,7 @@ answer into a JSON object or into an error a caller can act on.
     client = make_client()                       # one per process, closed at shutdown
     jwks = await get_json(client, "https://idp.example/jwks")
     tokens = await post_form_json(client, token_url, {"grant_type": "authorization_code", ...})
+    emails = await get_json_list(client, "https://api.github.com/user/emails", headers=...)
 
 Errors
 ------
@@ -12,7 +13,9 @@ Errors
 and 429 replies, redirects (never followed: credentials go only where they were configured to),
 answers larger than ``MAX_RESPONSE_BYTES`` and answers that are not a JSON object.
 ``ProviderRefused`` (final) for other 4xx replies, with OAuth's ``error`` and
-``error_description`` (RFC 6749 §5.2) when the body carries them.
+``error_description`` (RFC 6749 §5.2) when the body carries them. A 2xx reply to a POST whose
+object carries ``error`` is refused too: GitHub's token endpoint answers a bad code with 200 and
+``{"error": "bad_verification_code", ...}``.
 
 Messages name the provider's host and the cause, never a query string, a request or reply
 body, a header value or a credential: whatever a provider's reply quotes is truncated, and runs
@@ -33,14 +36,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 
 from tokenward.__about__ import __version__
-from tokenward.shared.encoding import json_loads_object
+from tokenward.shared.encoding import json_loads, json_loads_object
 
 CONNECT_TIMEOUT_S = 5.0
 DEFAULT_TIMEOUT_S = 10.0
@@ -137,6 +140,33 @@ async def get_json(
     retry_delay_s: float = DEFAULT_RETRY_DELAY_S,
 ) -> dict[str, Any]:
     """GET ``url`` and return its JSON object; connection failures and timeouts are retried."""
+    value = await _get(client, url, headers, params, retries, retry_delay_s, json_loads_object)
+    return cast(dict[str, Any], value)
+
+
+async def get_json_list(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    retries: int = GET_RETRIES,
+    retry_delay_s: float = DEFAULT_RETRY_DELAY_S,
+) -> list[Any]:
+    """GET ``url`` and return its JSON array (GitHub's ``/user/emails``), as ``get_json``."""
+    value = await _get(client, url, headers, params, retries, retry_delay_s, _json_loads_list)
+    return cast(list[Any], value)
+
+
+async def _get(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str] | None,
+    params: Mapping[str, str] | None,
+    retries: int,
+    retry_delay_s: float,
+    parse: Callable[[bytes], object],
+) -> object:
     if retries < 0 or retry_delay_s < 0:
         raise ValueError("retries and retry_delay_s must not be negative")
     host = host_of(url)
@@ -151,11 +181,18 @@ async def get_json(
         except _TransportFailure as failure:
             reason = _scrub(failure.reason, secrets)
             continue
-        return _judge(host, status, phrase, body, secrets)
+        return _judge(host, status, phrase, body, secrets, parse)
     plural = "s" if attempts > 1 else ""
     raise ProviderUnavailable(
         f"identity provider {host} unavailable ({attempts} attempt{plural}): {reason}", host=host
     )
+
+
+def _json_loads_list(body: bytes) -> list[Any]:
+    value = json_loads(body)
+    if not isinstance(value, list):
+        raise ValueError("JSON value is not an array")
+    return value
 
 
 async def post_form_json(
@@ -177,7 +214,11 @@ async def post_form_json(
         raise ProviderUnavailable(
             f"identity provider {host} unavailable (not retried): {reason}", host=host
         ) from None
-    return _judge(host, status, phrase, body, secrets)
+    answer = cast(dict[str, Any], _judge(host, status, phrase, body, secrets, json_loads_object))
+    if answer.get("error") is not None and body is not None:  # GitHub: 200 with an error
+        error, description = _oauth_error(body, secrets)
+        raise ProviderRefused(status, error, description, host=host)
+    return answer
 
 
 class _TransportFailure(Exception):
@@ -245,9 +286,14 @@ async def _read_bounded(response: httpx.Response) -> bytes:
 
 
 def _judge(
-    host: str, status: int, phrase: str, body: bytes | None, secrets: Iterable[str]
-) -> dict[str, Any]:
-    """The JSON object of a 2xx reply, or the error the reply amounts to."""
+    host: str,
+    status: int,
+    phrase: str,
+    body: bytes | None,
+    secrets: Iterable[str],
+    parse: Callable[[bytes], object],
+) -> object:
+    """The JSON value (as ``parse`` reads it) of a 2xx reply, or the error the reply amounts to."""
     if body is None:
         raise ProviderUnavailable(
             f"identity provider {host} unavailable: answer larger than {MAX_RESPONSE_BYTES} bytes",
@@ -256,11 +302,12 @@ def _judge(
     answered = f"answered {status} {phrase}".rstrip()
     if 200 <= status < 300:
         try:
-            return json_loads_object(body)
+            return parse(body)
         except ValueError:
+            what = "JSON array" if parse is _json_loads_list else "JSON object"
             raise ProviderUnavailable(
-                f"identity provider {host} unavailable: {answered} with a body that is not a JSON "
-                "object",
+                f"identity provider {host} unavailable: {answered} with a body that is not a "
+                f"{what}",
                 host=host,
             ) from None
     if 300 <= status < 400:

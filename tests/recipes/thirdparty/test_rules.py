@@ -21,7 +21,13 @@ from tokenward.recipes.thirdparty.rules.providers import (
     parse_provider,
     with_discovery,
 )
-from tokenward.recipes.thirdparty.rules.user_info import NoUserId, fake_email, provider_user
+from tokenward.recipes.thirdparty.rules.user_info import (
+    EMAILS,
+    NoUserId,
+    fake_email,
+    primary_email,
+    provider_user,
+)
 
 OIDC: dict[str, Any] = {
     "thirdPartyId": "acme",
@@ -240,3 +246,51 @@ def test_tp_09_the_user_from_id_token_and_user_info() -> None:
     with pytest.raises(NoUserId):
         provider_user(oidc, id_token_claims={"email": "a@x.io"}, user_info=None)
     assert fake_email("github", "42") == "42.github@stfakeemail.supertokens.com"
+
+
+def test_tp_10_github_reads_the_primary_email_and_its_verified_flag() -> None:
+    github = parse_provider({"thirdPartyId": "github", "clients": [{"clientId": "gh"}]})
+    assert github.user_emails_endpoint == "https://api.github.com/user/emails"
+    assert github.user_info_endpoint_headers["Accept"] == "application/vnd.github+json"
+    emails = [
+        {"email": "old@example.com", "primary": False, "verified": True},
+        {"email": "Octo@Example.com", "primary": True, "verified": False},
+    ]
+    info = {"id": 12345, "email": "public@example.com", EMAILS: emails}
+    octo = provider_user(github, id_token_claims=None, user_info=info)
+    assert (octo.user_id, octo.email, octo.email_verified) == ("12345", "octo@example.com", False)
+    emails[1]["verified"] = True
+    assert provider_user(github, id_token_claims=None, user_info=info).email_verified
+    assert primary_email([{"email": "a@x.io", "primary": "true", "verified": True}]) is None
+    assert primary_email("garbage") is None and primary_email([1, None]) is None
+    # A custom provider shaped like GitHub has no emails endpoint: the map alone decides.
+    custom = parse_provider({**OIDC, "userInfoMap": {"fromUserInfoAPI": {"userId": "id"}}})
+    assert custom.user_emails_endpoint is None
+    assert provider_user(custom, id_token_claims=None, user_info=info).email is None
+
+
+def test_tp_11_github_enterprise_follows_its_own_api() -> None:
+    ghe = parse_provider(
+        {
+            "thirdPartyId": "github-enterprise",
+            "authorizationEndpoint": "https://ghe.example/login/oauth/authorize",
+            "tokenEndpoint": "https://ghe.example/login/oauth/access_token",
+            "userInfoEndpoint": "https://ghe.example/api/v3/user",
+            "userInfoEndpointHeaders": {"X-GitHub-Api-Version": "2022-11-28"},
+            "clients": [{"clientId": "gh"}],
+        }
+    )
+    assert ghe.name == "GitHub" and ghe.client(None).scope == ("read:user", "user:email")
+    assert ghe.user_emails_endpoint == "https://ghe.example/api/v3/user/emails"
+    assert ghe.user_info_endpoint_headers == {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    own = parse_provider(
+        {
+            "thirdPartyId": "github",
+            "userEmailsEndpoint": "https://ghe.example/emails",
+            "clients": [{"clientId": "gh"}],
+        }
+    )
+    assert own.user_emails_endpoint == "https://ghe.example/emails"

@@ -1,9 +1,10 @@
 """Third-party FDI routes: the authorisation URL and the sign-in/up, as supertokens-web-js calls
 them. The frontend makes and checks ``state`` (SuperTokens' protocol); the backend adds PKCE.
 
-A provider that is down or answers garbage is a ``GENERAL_ERROR`` the user can retry; an id
-token that fails a check, a refused code or a foreign redirect URI is a ``GENERAL_ERROR`` too,
-with a message that says what to do and nothing about the tokens."""
+A provider that is down or answers garbage is a ``GENERAL_ERROR`` the user can retry ("not
+answering right now"); an id token that fails a check, a code or an access token the provider
+refuses (4xx) or a foreign redirect URI is a ``GENERAL_ERROR`` too ("did not confirm who you
+are"), with a message that says what to do and nothing about the tokens."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ async def sign_in_up(request: Request) -> Response:
         return _general(PROVIDER_REFUSED)
     except ProviderError as failed:
         audit(request, "sign_in.failure", tenant_id=tenant_id, reason=str(failed))
-        return _general(PROVIDER_DOWN)
+        return _general(PROVIDER_DOWN if failed.retryable else PROVIDER_REFUSED)
     return await signed_in(
         request,
         done.user,

@@ -34,11 +34,16 @@ from tokenward.recipes.thirdparty.rules.providers import (
     parse_provider,
     with_discovery,
 )
-from tokenward.recipes.thirdparty.rules.user_info import fake_email, provider_user
+from tokenward.recipes.thirdparty.rules.user_info import EMAILS, fake_email, provider_user
 from tokenward.shared.clock import Clock
 from tokenward.shared.emails import normalise_email
 from tokenward.shared.id_tokens import ASYMMETRIC_ALGORITHMS, JwksCache, verify_id_token
-from tokenward.shared.outbound_http import ProviderUnavailable, get_json, post_form_json
+from tokenward.shared.outbound_http import (
+    ProviderUnavailable,
+    get_json,
+    get_json_list,
+    post_form_json,
+)
 
 DISCOVERY_TTL_MS = 3_600_000
 TENANT_PROVIDERS_TTL_MS = 5_000
@@ -282,6 +287,8 @@ class ThirdPartySignIn:
         )
 
     async def _user_info(self, provider: Provider, access_token: Any) -> dict[str, Any] | None:
+        """The user-info answer, with the user-emails answer under ``EMAILS`` when the provider
+        lists emails (GitHub). Both are read with the access token as a bearer token."""
         if provider.user_info_endpoint is None or not isinstance(access_token, str):
             return None
         headers = {"Authorization": f"Bearer {access_token}"}
@@ -289,6 +296,11 @@ class ThirdPartySignIn:
             if value is not None:
                 headers[name] = value
         params = {k: v for k, v in provider.user_info_endpoint_query_params.items() if v}
-        return await get_json(
+        info = await get_json(
             self._http, provider.user_info_endpoint, headers=headers, params=params
         )
+        if provider.user_emails_endpoint is not None:
+            info[EMAILS] = await get_json_list(
+                self._http, provider.user_emails_endpoint, headers=headers
+            )
+        return info

@@ -67,6 +67,10 @@ class Provider:
     user_info_endpoint: str | None = None
     user_info_endpoint_query_params: Mapping[str, str | None] = field(default_factory=dict)
     user_info_endpoint_headers: Mapping[str, str | None] = field(default_factory=dict)
+    user_emails_endpoint: str | None = None
+    """Where the user's email addresses are listed with their ``primary`` and ``verified`` flags
+    (GitHub's ``/user/emails``: its ``/user`` has no verified flag), read with the access token
+    and the user-info headers; the primary address wins over the user-info map's."""
     jwks_uri: str | None = None
     oidc_discovery_endpoint: str | None = None
     from_id_token: UserFields = OIDC_FIELDS
@@ -105,6 +109,10 @@ class BuiltIn:
     user_info_endpoint: str | None = None
     from_user_info: UserFields = UserFields()
     authorization_params: Mapping[str, str] = field(default_factory=dict)
+    user_info_headers: Mapping[str, str] = field(default_factory=dict)
+    user_emails_path: str | None = None
+    """Appended to the user-info endpoint (the built-in one or the configuration's, as for
+    GitHub Enterprise) to list the user's emails (``Provider.user_emails_endpoint``)."""
 
 
 BUILT_IN: Mapping[str, BuiltIn] = {
@@ -143,7 +151,9 @@ BUILT_IN: Mapping[str, BuiltIn] = {
         authorization_endpoint="https://github.com/login/oauth/authorize",
         token_endpoint="https://github.com/login/oauth/access_token",
         user_info_endpoint="https://api.github.com/user",
-        from_user_info=UserFields("id", "email", "email_verified"),
+        from_user_info=UserFields("id", None, None),
+        user_info_headers={"Accept": "application/vnd.github+json"},
+        user_emails_path="/emails",
     ),
     "bitbucket": BuiltIn(
         "Bitbucket",
@@ -223,6 +233,9 @@ def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provi
     discovery = _text(config, "oidcDiscoveryEndpoint")
     if discovery is None and built_in is not None:
         discovery = built_in.discovery or _directory_discovery(third_party_id, clients)
+    user_info_endpoint = _url(config, "userInfoEndpoint") or (
+        built_in.user_info_endpoint if built_in else None
+    )
     provider = Provider(
         third_party_id=third_party_id,
         name=_text(config, "name") or (built_in.name if built_in else third_party_id),
@@ -236,10 +249,14 @@ def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provi
         token_endpoint=_url(config, "tokenEndpoint")
         or (built_in.token_endpoint if built_in else None),
         token_endpoint_body_params=_params(config, "tokenEndpointBodyParams"),
-        user_info_endpoint=_url(config, "userInfoEndpoint")
-        or (built_in.user_info_endpoint if built_in else None),
+        user_info_endpoint=user_info_endpoint,
         user_info_endpoint_query_params=_params(config, "userInfoEndpointQueryParams"),
-        user_info_endpoint_headers=_params(config, "userInfoEndpointHeaders"),
+        user_info_endpoint_headers={
+            **(built_in.user_info_headers if built_in else {}),
+            **_params(config, "userInfoEndpointHeaders"),
+        },
+        user_emails_endpoint=_url(config, "userEmailsEndpoint")
+        or _emails_endpoint(built_in, user_info_endpoint),
         jwks_uri=_url(config, "jwksURI"),
         oidc_discovery_endpoint=(
             discovery_url(discovery, built_in=built_in is not None) if discovery else None
@@ -306,6 +323,12 @@ def _client(third_party_id: str, raw: Any, built_in: BuiltIn | None) -> Client:
         force_pkce=_flag(raw, "forcePKCE", False, owner=third_party_id),
         additional_config=additional,
     )
+
+
+def _emails_endpoint(built_in: BuiltIn | None, user_info_endpoint: str | None) -> str | None:
+    if built_in is None or built_in.user_emails_path is None or user_info_endpoint is None:
+        return None
+    return user_info_endpoint.rstrip("/") + built_in.user_emails_path
 
 
 def _directory_discovery(third_party_id: str, clients: tuple[Client, ...]) -> str | None:

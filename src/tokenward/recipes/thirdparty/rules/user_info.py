@@ -9,6 +9,10 @@ from typing import Any
 
 from tokenward.recipes.thirdparty.rules.providers import Provider, UserFields
 
+EMAILS = "emails"
+"""The key under which the user-emails answer is added to the user info (as SuperTokens adds
+GitHub's to its raw user info); it replaces whatever the provider put there."""
+
 FAKE_EMAIL_DOMAIN = "stfakeemail.supertokens.com"
 """SuperTokens' domain for the made-up email of a user whose provider gives none."""
 
@@ -45,15 +49,29 @@ def _from(data: Mapping[str, Any] | None, fields: UserFields) -> tuple[Any, Any,
     )
 
 
+def primary_email(emails: Any) -> tuple[str, bool] | None:
+    """The primary address of a user-emails answer (GitHub's: a list of ``{email, primary,
+    verified, visibility}``) and whether it is verified, or None when none is primary."""
+    if not isinstance(emails, list):
+        return None
+    for entry in emails:
+        if isinstance(entry, Mapping) and entry.get("primary") is True:
+            email = entry.get("email")
+            if isinstance(email, str) and email:
+                return email, entry.get("verified") is True
+    return None
+
+
 def provider_user(
     provider: Provider,
     *,
     id_token_claims: Mapping[str, Any] | None,
     user_info: Mapping[str, Any] | None,
 ) -> ProviderUser:
-    """The user, the user-info answer winning over the id token where both give a field. The
-    email counts as verified only when the provider says so (``true`` or ``"true"``) and the
-    provider is trusted to."""
+    """The user, the user-info answer winning over the id token where both give a field, and the
+    primary address of the user-emails answer (``EMAILS``) over both when the provider lists
+    emails. The email counts as verified only when the provider says so (``true`` or
+    ``"true"``) and the provider is trusted to."""
     token_id, token_email, token_verified = _from(id_token_claims, provider.from_id_token)
     info_id, info_email, info_verified = _from(user_info, provider.from_user_info)
     user_id = info_id if info_id not in (None, "") else token_id
@@ -65,6 +83,10 @@ def provider_user(
     if not isinstance(email, str) or not email:
         email = None
     verified = info_verified if info_verified is not None else token_verified
+    listed = user_info.get(EMAILS) if user_info and provider.user_emails_endpoint else None
+    primary = primary_email(listed)
+    if primary is not None:
+        email, verified = primary
     said_verified = verified is True or (isinstance(verified, str) and verified == "true")
     return ProviderUser(
         provider.third_party_id,
