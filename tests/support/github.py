@@ -7,6 +7,9 @@ on FakeProvider, that checks what it is sent as GitHub does:
 - ``POST /login/oauth/access_token`` checks the code, the client id and secret and the
   redirect URI; a bad code is GitHub's 200 ``{"error": "bad_verification_code"}``; without
   ``Accept: application/json`` the answer is form-encoded, as GitHub's;
+- ``POST /applications/<client id>/token`` (Basic auth with the client's id and secret, JSON
+  ``{"access_token"}``) tells whether a token was issued to that app: 200 with ``app.client_id``,
+  404 for a token it did not issue (one ``foreign_token`` made for another app);
 - ``GET /user`` and ``GET /user/emails`` need ``Authorization: Bearer <access token>`` (401
   ``Bad credentials`` otherwise); ``/user`` gives ``{"id": <number>, "login", "email"}``,
   ``/user/emails`` the addresses with their ``primary`` and ``verified`` flags.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +35,7 @@ AUTHORIZE = "/login/oauth/authorize"
 TOKEN = "/login/oauth/access_token"
 USER = "/user"
 EMAILS = "/user/emails"
+TOKEN_CHECK = f"/applications/{CLIENT_ID}/token"
 BAD_CREDENTIALS = Answer(
     status=401,
     body={"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
@@ -63,7 +68,9 @@ class GitHubShaped(FakeProvider):
         self.users = {u.login: u for u in users}
         self._codes: dict[str, _Grant] = {}
         self._tokens: dict[str, str] = {}
+        self._foreign: set[str] = set()
         self.handle(TOKEN, self._token)
+        self.handle(TOKEN_CHECK, self._check)
         self.handle(USER, self._user)
         self.handle(EMAILS, self._emails)
 
@@ -90,6 +97,22 @@ class GitHubShaped(FakeProvider):
     def token_of(self, login: str) -> str:
         """An access token issued to ``login`` (as a native app would hold)."""
         return next(token for token, holder in self._tokens.items() if holder == login)
+
+    def foreign_token(self, login: str) -> str:
+        """An access token ``login`` gave another app: good at /user, not ours."""
+        token = "gho_" + secrets.token_hex(18)
+        self._tokens[token] = login
+        self._foreign.add(token)
+        return token
+
+    def _check(self, received: Received) -> Answer:
+        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if received.headers.get("Authorization") != f"Basic {expected}":
+            return Answer(status=401, body={"message": "Bad credentials"})
+        token = json.loads(received.body or b"{}").get("access_token")
+        if token not in self._tokens or token in self._foreign:
+            return Answer(status=404, body={"message": "Not Found"})
+        return Answer(body={"token": token, "app": {"client_id": CLIENT_ID, "name": "tokenward"}})
 
     def _token(self, received: Received) -> Answer:
         form = {k: v[0] for k, v in parse_qs(received.body.decode()).items()}

@@ -24,7 +24,8 @@ from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
 from tokenward.recipes.session.rules.policy import SessionPolicy
 from tokenward.recipes.session.service.sessions import SessionService
 from tokenward.recipes.thirdparty.rules.providers import parse_provider
-from tokenward.recipes.thirdparty.service import ThirdPartySignIn
+from tokenward.recipes.thirdparty.service.providers import TenantProviders
+from tokenward.recipes.thirdparty.service.sign_in import ThirdPartySignIn
 from tokenward.recipes.usermetadata.service import UserMetadata
 from tokenward.recipes.userroles.service import Roles
 from tokenward.shared.clock import Clock
@@ -52,6 +53,7 @@ class Services:
     email_verification: EmailVerification
     passwordless: Passwordless
     thirdparty: ThirdPartySignIn
+    thirdparty_providers: TenantProviders
     roles: Roles
     user_metadata: UserMetadata
     rate_limits: RateLimiter | None
@@ -134,13 +136,22 @@ def passwordless(
     )
 
 
-def third_party(
+def tenant_providers(
     settings: Settings, stores: Stores, clock: Clock, http: httpx.AsyncClient
+) -> TenantProviders:
+    configured = [parse_provider(p.as_json()) for p in settings.thirdparty_providers]
+    return TenantProviders(stores.provider_configs, configured, http, clock)
+
+
+def third_party(
+    settings: Settings,
+    stores: Stores,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    providers: TenantProviders,
 ) -> ThirdPartySignIn:
-    providers = [parse_provider(p.as_json()) for p in settings.thirdparty_providers]
     return ThirdPartySignIn(
         stores.thirdparty,
-        stores.provider_configs,
         providers,
         http,
         JwksCache(http, clock=lambda: clock.now_ms() / 1000),  # the app's time, as discovery's
@@ -184,6 +195,7 @@ async def open_services(
     )
     mail = sender or sender_from_settings(settings)
     http = make_client()
+    providers = tenant_providers(settings, stores, clock, http)
     accounts = EmailPasswordAccounts(
         stores.users,
         hasher,
@@ -236,7 +248,8 @@ async def open_services(
             sms or sms_sender_from_settings(settings),
             hooks or Hooks(),
         ),
-        third_party(settings, stores, clock, http),
+        third_party(settings, stores, clock, http, providers),
+        providers,
         Roles(stores.roles, clock),
         UserMetadata(stores.user_metadata, clock),
         rate_limiter(settings, stores, clock),

@@ -205,10 +205,39 @@ async def post_form_json(
 ) -> dict[str, Any]:
     """POST ``data`` form-encoded (optionally with HTTP Basic ``auth``) and return the JSON
     object of the reply. Never retried: the form may hold a single-use authorization code."""
-    host = host_of(url)
     secrets = _secrets_of(url, headers, None, data, auth)
+    return await _post(client, url, headers, auth, secrets, form=data)
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    body: Mapping[str, str],
+    *,
+    headers: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST ``body`` as JSON (GitHub's token check takes nothing else) and return the JSON
+    object of the reply, as ``post_form_json``; never retried."""
+    secrets = _secrets_of(url, headers, None, body, auth)
+    return await _post(client, url, headers, auth, secrets, json_body=body)
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str] | None,
+    auth: tuple[str, str] | None,
+    secrets: Iterable[str],
+    *,
+    form: Mapping[str, str] | None = None,
+    json_body: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    host = host_of(url)
     try:
-        status, phrase, body = await _request(client, "POST", url, headers, None, data, auth)
+        status, phrase, body = await _request(
+            client, "POST", url, headers, None, form, auth, json_body
+        )
     except _TransportFailure as failure:
         reason = _scrub(failure.reason, secrets)
         raise ProviderUnavailable(
@@ -244,6 +273,7 @@ async def _request(
     params: Mapping[str, str] | None,
     data: Mapping[str, str] | None,
     auth: tuple[str, str] | None,
+    json_body: Mapping[str, str] | None = None,
 ) -> tuple[int, str, bytes | None]:
     """One attempt: (status, reason phrase, body or None when it was too large)."""
     total = _total_timeout(client)
@@ -255,6 +285,7 @@ async def _request(
                 headers=headers,
                 params=params,
                 data=data,
+                json=json_body,
                 auth=httpx.BasicAuth(*auth) if auth is not None else None,
                 follow_redirects=False,
             ) as response:

@@ -24,6 +24,7 @@ from tests.support.github import (
     CLIENT_SECRET,
     EMAILS,
     TOKEN,
+    TOKEN_CHECK,
     USER,
     GitHubShaped,
     GitHubUser,
@@ -58,7 +59,7 @@ def nested() -> Iterator[FakeProvider]:
 
 def providers(github: GitHubShaped, nested: FakeProvider) -> list[dict[str, Any]]:
     client = {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}
-    return [
+    configs: list[dict[str, Any]] = [
         {"thirdPartyId": "github", **github.endpoints(), "clients": [client]},
         {
             "thirdPartyId": "octo-oauth",
@@ -83,6 +84,12 @@ def providers(github: GitHubShaped, nested: FakeProvider) -> list[dict[str, Any]
             "clients": [{"clientId": "nested-client", "clientSecret": "nested-client-secret"}],
         },
     ]
+    trusting = {
+        **configs[-1],
+        "thirdPartyId": "nested-trusting",
+        "acceptUncheckedAccessTokens": True,
+    }
+    return [*configs, trusting]
 
 
 @pytest.fixture
@@ -182,15 +189,33 @@ async def test_user_info_that_refuses_the_token_is_refused(
     await assert_nobody_signed_in(api, answer)
 
 
-async def test_a_native_apps_access_token_is_read_the_same_way(
+async def test_a_native_apps_access_token_is_checked_then_read_the_same_way(
     api: Api, github: GitHubShaped
 ) -> None:
+    checks = github.hits[TOKEN_CHECK]
     first = (await log_in(api, github, "octo")).json()
+    assert github.hits[TOKEN_CHECK] == checks  # the redirect's own token needs no check
     token = github.token_of("octo")
     native = (await sign_in_up(api, "github", oAuthTokens={"access_token": token})).json()
     assert native["status"] == "OK" and native["user"]["id"] == first["user"]["id"]
+    assert github.hits[TOKEN_CHECK] == checks + 1
     forged = await sign_in_up(api, "github", oAuthTokens={"access_token": "gho_made_up"})
     assert forged.json() == {"status": "GENERAL_ERROR", "message": PROVIDER_REFUSED}
+    await assert_nobody_signed_in(api, forged, users=1)
+
+
+async def test_an_access_token_issued_to_another_app_signs_nobody_in(
+    api: Api, github: GitHubShaped
+) -> None:
+    """The token is good at /user, but GitHub says it is not ours: a malicious app holding a
+    user's token must not sign in as them here."""
+    await log_in(api, github, "octo")
+    reads = github.hits[USER]
+    stolen = github.foreign_token("octo")
+    answer = await sign_in_up(api, "github", oAuthTokens={"access_token": stolen})
+    assert answer.json() == {"status": "GENERAL_ERROR", "message": PROVIDER_REFUSED}
+    await assert_nobody_signed_in(api, answer, users=1)
+    assert github.hits[USER] == reads  # refused before the user was read
 
 
 async def test_a_generic_oauth2_provider_reads_github_shaped_user_info_by_its_map(
@@ -222,3 +247,16 @@ async def test_a_generic_oauth2_provider_maps_nested_fields_by_dotted_paths(
     form = parse_qs(token_request.body.decode())
     assert form["code"] == ["any-code"] and form["client_secret"] == ["nested-client-secret"]
     assert form["redirect_uri"] == [CALLBACK] and form["grant_type"] == ["authorization_code"]
+
+
+async def test_a_bare_access_token_no_api_can_check_is_refused_unless_accepted(
+    api: Api, nested: FakeProvider
+) -> None:
+    """Whether a token was issued to us cannot be asked of this provider: by default a native
+    app must send an id token (or use the redirect); a configuration may accept the risk."""
+    tokens = {"access_token": "nested-token"}
+    refused = await sign_in_up(api, "nested", oAuthTokens=tokens)
+    assert refused.json() == {"status": "GENERAL_ERROR", "message": PROVIDER_REFUSED}
+    await assert_nobody_signed_in(api, refused)
+    accepted = (await sign_in_up(api, "nested-trusting", oAuthTokens=tokens)).json()
+    assert accepted["status"] == "OK" and accepted["user"]["emails"] == ["nested@example.com"]

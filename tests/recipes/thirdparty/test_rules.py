@@ -263,10 +263,12 @@ def test_tp_10_github_reads_the_primary_email_and_its_verified_flag() -> None:
     assert provider_user(github, id_token_claims=None, user_info=info).email_verified
     assert primary_email([{"email": "a@x.io", "primary": "true", "verified": True}]) is None
     assert primary_email("garbage") is None and primary_email([1, None]) is None
-    # A custom provider shaped like GitHub has no emails endpoint: the map alone decides.
+    # A custom provider shaped like GitHub has no emails endpoint: the map alone decides, its
+    # unset fields taking SuperTokens' defaults (sub, email, email_verified).
     custom = parse_provider({**OIDC, "userInfoMap": {"fromUserInfoAPI": {"userId": "id"}}})
     assert custom.user_emails_endpoint is None
-    assert provider_user(custom, id_token_claims=None, user_info=info).email is None
+    read = provider_user(custom, id_token_claims=None, user_info=info)
+    assert (read.email, read.email_verified) == ("public@example.com", False)
 
 
 def test_tp_11_github_enterprise_follows_its_own_api() -> None:

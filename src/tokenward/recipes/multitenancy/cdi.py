@@ -15,5 +15,5 @@ async def tenant(request: Request) -> Response:
     tenant_id = tenant_of(request)
     if tenant_id != "public":
         return status("TENANT_NOT_FOUND_ERROR", f"Tenant with id {tenant_id} not found")
-    providers = await runtime(request).services.thirdparty.stored_providers(tenant_id)
+    providers = await runtime(request).services.thirdparty_providers.stored_providers(tenant_id)
     return ok(tenantId=tenant_id, thirdParty={"providers": providers}, coreConfig={})

@@ -24,7 +24,7 @@ async def login_methods(request: Request) -> Response:
     ]  # fmt: skip
     providers = [
         {"id": p.third_party_id, "name": p.name}
-        for p in await services.thirdparty.providers(tenant_id)
+        for p in await services.thirdparty_providers.providers(tenant_id)
     ]
     first_factors = ["emailpassword", *passwordless, *(["thirdparty"] if providers else [])]
     return JSONResponse(

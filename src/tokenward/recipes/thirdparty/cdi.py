@@ -64,7 +64,7 @@ async def put_provider(request: Request) -> Response:
     if not isinstance(skip, bool):
         raise CdiBadRequest("Field name 'skipValidation' is invalid in JSON input")
     try:
-        created = await runtime(request).services.thirdparty.put_provider(
+        created = await runtime(request).services.thirdparty_providers.put_provider(
             tenant_of(request), config, skip_validation=skip
         )
     except InvalidProviderConfig as invalid:
@@ -77,7 +77,7 @@ async def remove_provider(request: Request) -> Response:
     """``POST /<tenant>/recipe/multitenancy/config/thirdparty/remove``: ``{thirdPartyId}`` →
     ``{didConfigExist}``."""
     third_party_id = string_field(await body(request), "thirdPartyId")
-    removed = await runtime(request).services.thirdparty.remove_provider(
+    removed = await runtime(request).services.thirdparty_providers.remove_provider(
         tenant_of(request), third_party_id
     )
     return ok(didConfigExist=removed)

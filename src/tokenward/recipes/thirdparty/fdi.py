@@ -19,6 +19,7 @@ from tokenward.http.context import runtime
 from tokenward.http.requests import BadRequest, json_body, read_body
 from tokenward.http.sign_in import signed_in
 from tokenward.http.tenants import tenant_of
+from tokenward.recipes.thirdparty.rules.access_tokens import ForeignAccessToken
 from tokenward.recipes.thirdparty.rules.authorisation import (
     BadCallback,
     RedirectNotAllowed,
@@ -26,7 +27,8 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
 )
 from tokenward.recipes.thirdparty.rules.providers import InvalidProviderConfig
 from tokenward.recipes.thirdparty.rules.user_info import NoUserId
-from tokenward.recipes.thirdparty.service import NoEmail, UnknownProvider
+from tokenward.recipes.thirdparty.service.providers import UnknownProvider
+from tokenward.recipes.thirdparty.service.sign_in import NoEmail
 from tokenward.shared.id_tokens import InvalidIdToken
 from tokenward.shared.outbound_http import ProviderError
 
@@ -117,7 +119,7 @@ async def sign_in_up(request: Request) -> Response:
         return _general(REDIRECT_REFUSED)
     except NoEmail:
         return JSONResponse({"status": "NO_EMAIL_GIVEN_BY_PROVIDER"})
-    except (InvalidIdToken, NoUserId) as refused:
+    except (InvalidIdToken, NoUserId, ForeignAccessToken) as refused:
         audit(
             request, "sign_in.failure", tenant_id=tenant_id, reason=f"{third_party_id}: {refused}"
         )

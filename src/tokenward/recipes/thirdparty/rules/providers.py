@@ -79,6 +79,9 @@ class Provider:
     trust_email_verified: bool = True
     """Whether the provider's ``email_verified`` is believed (an untrusted provider's emails are
     stored as unverified whatever it says)."""
+    accept_unchecked_access_tokens: bool = False
+    """Whether a native app's bare access token is used though the provider has no API to tell
+    whether it was issued to us (rules/access_tokens.py)."""
 
     def client(self, client_type: str | None) -> Client:
         """The client for ``client_type`` (the only client when there is one and no type is
@@ -107,7 +110,7 @@ class BuiltIn:
     authorization_endpoint: str | None = None
     token_endpoint: str | None = None
     user_info_endpoint: str | None = None
-    from_user_info: UserFields = UserFields()
+    from_user_info: UserFields = OIDC_FIELDS
     authorization_params: Mapping[str, str] = field(default_factory=dict)
     user_info_headers: Mapping[str, str] = field(default_factory=dict)
     user_emails_path: str | None = None
@@ -264,10 +267,11 @@ def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provi
         from_id_token=_fields(user_info_map.get("fromIdTokenPayload"), OIDC_FIELDS),
         from_user_info=_fields(
             user_info_map.get("fromUserInfoAPI"),
-            built_in.from_user_info if built_in else UserFields(),
+            built_in.from_user_info if built_in else OIDC_FIELDS,
         ),
         require_email=_flag(config, "requireEmail", True),
         trust_email_verified=_flag(config, "trustEmailVerified", True),
+        accept_unchecked_access_tokens=_flag(config, "acceptUncheckedAccessTokens", False),
     )
     if provider.oidc_discovery_endpoint:
         _check_url(third_party_id, "oidcDiscoveryEndpoint", provider.oidc_discovery_endpoint)

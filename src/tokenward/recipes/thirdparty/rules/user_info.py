@@ -18,7 +18,8 @@ FAKE_EMAIL_DOMAIN = "stfakeemail.supertokens.com"
 
 
 class NoUserId(ValueError):
-    """The provider's answers carry no user id where the configuration says it is."""
+    """The provider's answers carry no user id where the configuration says it is, or the id
+    token and the user info name different users."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,12 @@ def provider_user(
     """The user, the user-info answer winning over the id token where both give a field, and the
     primary address of the user-emails answer (``EMAILS``) over both when the provider lists
     emails. The email counts as verified only when the provider says so (``true`` or
-    ``"true"``) and the provider is trusted to."""
+    ``"true"``) and the provider is trusted to. When both name the user, they must name the same
+    one (OIDC Core 5.3.2): an access token of another user cannot ride on our id token."""
     token_id, token_email, token_verified = _from(id_token_claims, provider.from_id_token)
     info_id, info_email, info_verified = _from(user_info, provider.from_user_info)
+    if _text_id(token_id) and _text_id(info_id) and _text_id(token_id) != _text_id(info_id):
+        raise NoUserId(f"{provider.third_party_id}: the id token and the user info disagree")
     user_id = info_id if info_id not in (None, "") else token_id
     if isinstance(user_id, int) and not isinstance(user_id, bool):
         user_id = str(user_id)  # GitHub's and Discord's ids are numbers
@@ -94,6 +98,12 @@ def provider_user(
         email.strip().lower() if email else None,
         email is not None and said_verified and provider.trust_email_verified,
     )
+
+
+def _text_id(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value) or None
 
 
 def fake_email(third_party_id: str, user_id: str) -> str:

@@ -8,75 +8,48 @@ Plain values in and out: the caller finishes the sign-in with ``app.sign_in.fini
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from tokenward.recipes.thirdparty.port import (
-    ProviderAccount,
-    ProviderConfigs,
-    SignedInUp,
-    ThirdPartyStore,
+from tokenward.recipes.thirdparty.port import ProviderAccount, SignedInUp, ThirdPartyStore
+from tokenward.recipes.thirdparty.rules.access_tokens import (
+    ForeignAccessToken,
+    NoTokenCheck,
+    check_answer,
+    token_check,
 )
 from tokenward.recipes.thirdparty.rules.authorisation import (
     AuthorisationUrl,
     authorisation_url,
     check_redirect_uri,
 )
-from tokenward.recipes.thirdparty.rules.providers import (
-    Client,
-    InvalidProviderConfig,
-    Provider,
-    parse_provider,
-    with_discovery,
-)
+from tokenward.recipes.thirdparty.rules.providers import Client, Provider
 from tokenward.recipes.thirdparty.rules.user_info import EMAILS, fake_email, provider_user
+from tokenward.recipes.thirdparty.service.providers import Discovered, TenantProviders
 from tokenward.shared.clock import Clock
 from tokenward.shared.emails import normalise_email
-from tokenward.shared.id_tokens import ASYMMETRIC_ALGORITHMS, JwksCache, verify_id_token
+from tokenward.shared.id_tokens import JwksCache, verify_id_token
 from tokenward.shared.outbound_http import (
     ProviderUnavailable,
     get_json,
     get_json_list,
     post_form_json,
+    post_json,
 )
-
-DISCOVERY_TTL_MS = 3_600_000
-TENANT_PROVIDERS_TTL_MS = 5_000
-"""How long a process keeps a tenant's providers before reading them again, so that a change
-made through another instance's core API is seen within seconds."""
-
-log = logging.getLogger(__name__)
-
-
-class UnknownProvider(LookupError):
-    """No provider of this id is configured."""
 
 
 class NoEmail(Exception):
     """The provider gave no email and the provider's configuration requires one."""
 
 
-@dataclass(frozen=True, slots=True)
-class Discovered:
-    source: Provider
-    """The configuration it was discovered for: a changed one is discovered again."""
-    provider: Provider
-    issuer: str | None
-    algorithms: tuple[str, ...]
-    at: int
-
-
 class ThirdPartySignIn:
     def __init__(
         self,
         store: ThirdPartyStore,
-        configs: ProviderConfigs,
-        providers: Sequence[Provider],
+        providers: TenantProviders,
         http: httpx.AsyncClient,
         jwks: JwksCache,
         clock: Clock,
@@ -84,55 +57,19 @@ class ThirdPartySignIn:
         allowed_origins: Sequence[str],
     ) -> None:
         self._store = store
-        self._configs = configs
-        self._configured = {p.third_party_id: p for p in providers}
+        self._providers = providers
         self._http = http
         self._jwks = jwks
         self._clock = clock
         self._origins = tuple(allowed_origins)
-        self._tenants: dict[str, tuple[int, dict[str, Provider]]] = {}
-        self._unusable: set[tuple[str, str]] = set()
-        self._discovered: dict[tuple[str, str], Discovered] = {}
-
-    async def providers(self, tenant_id: str) -> list[Provider]:
-        """The settings' providers, each replaced by the tenant's configuration of the same id
-        (core API), then the tenant's others."""
-        return list((await self._tenant_providers(tenant_id)).values())
-
-    async def put_provider(
-        self, tenant_id: str, config: Mapping[str, Any], *, skip_validation: bool = False
-    ) -> bool:
-        """Stores a tenant's provider (SuperTokens' JSON, checked as its core checks it unless
-        ``skip_validation``); True when it is new. Raises InvalidProviderConfig or
-        UnknownTenant."""
-        third_party_id = config.get("thirdPartyId")
-        if not isinstance(third_party_id, str) or not third_party_id:
-            raise InvalidProviderConfig("thirdPartyId is required")
-        if not skip_validation:
-            parse_provider(config, complete=False)
-        created = await self._configs.put_provider(
-            tenant_id, third_party_id, config, now=self._clock.now_ms()
-        )
-        self._tenants.pop(tenant_id, None)
-        return created
-
-    async def remove_provider(self, tenant_id: str, third_party_id: str) -> bool:
-        removed = await self._configs.remove_provider(tenant_id, third_party_id)
-        self._tenants.pop(tenant_id, None)
-        return removed
-
-    async def stored_providers(self, tenant_id: str) -> list[dict[str, Any]]:
-        """The tenant's providers as stored through the core API (not the settings')."""
-        return await self._configs.tenant_providers(tenant_id)
 
     async def authorisation_url(
         self, tenant_id: str, third_party_id: str, redirect_uri: str, client_type: str | None
     ) -> AuthorisationUrl:
         """Raises UnknownProvider, RedirectNotAllowed, InvalidProviderConfig (client type) or
         ProviderUnavailable (discovery)."""
-        provider = await self._provider(tenant_id, third_party_id)
+        found = await self._providers.provider(tenant_id, third_party_id)
         check_redirect_uri(redirect_uri, self._origins)
-        found = await self._resolve(tenant_id, provider)
         return authorisation_url(found.provider, found.provider.client(client_type), redirect_uri)
 
     async def sign_in_up(
@@ -148,17 +85,25 @@ class ThirdPartySignIn:
     ) -> SignedInUp:
         """With ``redirect_uri`` and ``query`` (the provider's redirect), the code is exchanged
         for tokens; with ``tokens``, those are used. Raises UnknownProvider, RedirectNotAllowed,
-        InvalidIdToken, ProviderUnavailable, ProviderRefused, NoUserId or NoEmail."""
-        found = await self._resolve(tenant_id, await self._provider(tenant_id, third_party_id))
+        InvalidIdToken, ForeignAccessToken, ProviderUnavailable, ProviderRefused, NoUserId or
+        NoEmail.
+
+        Tokens from the app are trusted only as far as they prove they are ours: an id token
+        by its audience; a bare access token by the provider's token-check API."""
+        found = await self._providers.provider(tenant_id, third_party_id)
         provider = found.provider
         client = provider.client(client_type)
+        from_app = tokens is not None
         if tokens is None:
             if redirect_uri is None or query is None:
                 raise ValueError("a sign-in needs the provider's redirect or its tokens")
             check_redirect_uri(redirect_uri, self._origins)
             tokens = await self._exchange(provider, client, redirect_uri, query, pkce_verifier)
         claims = await self._id_token_claims(found, client, tokens.get("id_token"))
-        user_info = await self._user_info(provider, tokens.get("access_token"))
+        access_token = tokens.get("access_token")
+        if from_app and claims is None and isinstance(access_token, str):
+            await self._check_access_token(provider, client, access_token)
+        user_info = await self._user_info(provider, access_token)
         if claims is None and user_info is None:
             raise ProviderUnavailable(
                 f"{provider.third_party_id} gave neither an id token nor user info",
@@ -176,57 +121,6 @@ class ThirdPartySignIn:
         return await self._store.sign_in_up(
             tenant_id, account, new_user_id=str(uuid.uuid4()), now=self._clock.now_ms()
         )
-
-    async def _tenant_providers(self, tenant_id: str) -> dict[str, Provider]:
-        now = self._clock.now_ms()
-        cached = self._tenants.get(tenant_id)
-        if cached is not None and now - cached[0] < TENANT_PROVIDERS_TTL_MS:
-            return cached[1]
-        providers = dict(self._configured)
-        for config in await self._configs.tenant_providers(tenant_id):
-            third_party_id = str(config.get("thirdPartyId"))
-            try:
-                providers[third_party_id] = parse_provider(config)
-            except InvalidProviderConfig as unusable:
-                # Stored for a backend SDK that adds the rest (clients, endpoints); not ours.
-                providers.pop(third_party_id, None)
-                if (tenant_id, third_party_id) not in self._unusable:
-                    self._unusable.add((tenant_id, third_party_id))
-                    log.warning("provider %s of tenant %s is not offered: %s",
-                                third_party_id, tenant_id, unusable)  # fmt: skip
-        self._tenants[tenant_id] = (now, providers)
-        return providers
-
-    async def _provider(self, tenant_id: str, third_party_id: str) -> Provider:
-        provider = (await self._tenant_providers(tenant_id)).get(third_party_id)
-        if provider is None:
-            raise UnknownProvider(third_party_id)
-        return provider
-
-    async def _resolve(self, tenant_id: str, provider: Provider) -> Discovered:
-        now = self._clock.now_ms()
-        key = (tenant_id, provider.third_party_id)
-        cached = self._discovered.get(key)
-        if cached is not None and cached.source == provider and now - cached.at < DISCOVERY_TTL_MS:
-            return cached
-        if provider.oidc_discovery_endpoint is None:
-            found = Discovered(provider, provider, None, ("RS256",), now)
-        else:
-            document = await get_json(self._http, provider.oidc_discovery_endpoint)
-            issuer = document.get("issuer")
-            listed = document.get("id_token_signing_alg_values_supported")
-            algorithms = tuple(
-                a for a in (listed if isinstance(listed, list) else ["RS256"]) if isinstance(a, str)
-            )
-            found = Discovered(
-                provider,
-                with_discovery(provider, document),
-                issuer if isinstance(issuer, str) else None,
-                tuple(a for a in algorithms if a in ASYMMETRIC_ALGORITHMS) or ("RS256",),
-                now,
-            )
-        self._discovered[key] = found
-        return found
 
     async def _exchange(
         self,
@@ -304,3 +198,25 @@ class ThirdPartySignIn:
                 self._http, provider.user_emails_endpoint, headers=headers
             )
         return info
+
+    async def _check_access_token(self, provider: Provider, client: Client, token: str) -> None:
+        """Raises ForeignAccessToken, ProviderRefused (the check API refused the token) or
+        ProviderUnavailable."""
+        try:
+            check = token_check(provider, client, token)
+        except NoTokenCheck as none:
+            if provider.accept_unchecked_access_tokens:
+                return
+            raise ForeignAccessToken(f"{none}; send an id token, or use the redirect") from None
+        if check.json:
+            answer = await post_json(
+                self._http, check.url, check.json, headers=check.headers, auth=check.basic_auth
+            )
+        elif check.method == "POST":
+            answer = await post_form_json(
+                self._http, check.url, check.form, headers=check.headers, auth=check.basic_auth
+            )
+        else:
+            answer = await get_json(self._http, check.url, headers=check.headers,
+                                    params=check.params)  # fmt: skip
+        check_answer(check.reader, answer, {c.client_id for c in provider.clients})
