@@ -33,7 +33,15 @@ from tokenward.cli.logging_config import RedactTokens, log_config, redact
             "/recipe/signinup/codes?preAuthSessionId=LSWa-_x&tenantId=public",
             "/recipe/signinup/codes?preAuthSessionId=[redacted]&tenantId=public",
         ),
+        (
+            "/auth/callback/acme?code=abc-_1&state=eyJ9&iss=http%3A%2F%2Fop",
+            "/auth/callback/acme?code=[redacted]&state=eyJ9&iss=http%3A%2F%2Fop",
+        ),
         ("/auth/account?mytoken=keep", "/auth/account?mytoken=keep"),
+        (
+            "/auth/callback/acme?error=access_denied&mycode=1",
+            "/auth/callback/acme?error=access_denied&mycode=1",
+        ),
         ("/auth/token=not-a-query", "/auth/token=not-a-query"),
     ],
 )

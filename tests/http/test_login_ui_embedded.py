@@ -124,3 +124,36 @@ async def test_the_sign_in_page_offers_the_enabled_passwordless_ways(
     assert shown in page
     lifetime = "2 hours" if overrides.get("passwordless_code_lifetime") else "15 minutes"
     assert f"for {lifetime} after it was sent" in page
+
+
+async def test_provider_buttons_only_for_configured_providers_and_the_callback_page() -> None:
+    github = {
+        "thirdPartyId": "github",
+        "name": 'Git<Hub> & "Co"',
+        "clients": [{"clientId": "id", "clientSecret": "secret"}],
+    }
+    pages: dict[str, str] = {}
+    for providers in ([], [github]):
+        settings = load_settings(
+            overrides={"database_url": "sqlite:///unused.db", "thirdparty_providers": providers}
+        )
+        app = Starlette(routes=ui_routes(settings))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
+            for path in ("/auth", "/auth?show=signup"):
+                pages[f"{len(providers)} {path}"] = (await client.get(path)).text
+            callback = await client.get("/auth/callback/github?code=c&state=s")
+            assert callback.status_code == 200
+            assert callback.headers["content-security-policy"].startswith("default-src 'self'")
+            assert callback.headers["referrer-policy"] == "no-referrer"
+            assert '<body data-page="callback">' in callback.text
+            assert "data-provider" not in callback.text
+    button = (
+        '<button type="button" class="secondary" data-provider="github" '
+        'data-name="Git&lt;Hub&gt; &amp; &quot;Co&quot;">'
+        "Continue with Git&lt;Hub&gt; &amp; &quot;Co&quot;</button>"
+    )
+    for path in ("/auth", "/auth?show=signup"):
+        assert "data-provider" not in pages[f"0 {path}"]
+        assert 'id="providers"' not in pages[f"0 {path}"]
+        assert pages[f"1 {path}"].count(button) == 1

@@ -5,8 +5,9 @@ Reset and verification links carry ``?token=…``; the login pages are served fr
 uvicorn's access log would record every token that was opened. The core API's passwordless code
 listing takes the secret ``deviceId`` in its query (supertokens-python sends it on every resend),
 and ``preAuthSessionId`` (its hash, which names the sign-in attempt of a magic link) has no
-business in a log either. A filter on the access logger replaces such query values with
-``[redacted]``; the rest of uvicorn's logging is unchanged.
+business in a log either; nor has the authorization ``code`` a social provider sends the browser
+back to the login pages' callback with. A filter on the access logger replaces such query values
+with ``[redacted]``; the rest of uvicorn's logging is unchanged.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 from uvicorn.config import LOGGING_CONFIG
 
 # Query parameters whose values are secrets: one-time tokens of emailed links, passwordless
-# device ids and the pre-auth session ids derived from them.
+# device ids and the pre-auth session ids derived from them, OAuth authorization codes.
 _SECRET_PARAMETER = re.compile(
-    r"([?&](?:token|linkCode|deviceId|preAuthSessionId)=)[^&#\s]*", re.IGNORECASE
+    r"([?&](?:token|linkCode|deviceId|preAuthSessionId|code)=)[^&#\s]*", re.IGNORECASE
 )
 _PATH_ARG = 2  # uvicorn's access record: (client, method, path with query, version, status)
 

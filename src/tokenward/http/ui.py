@@ -1,6 +1,6 @@
-"""The prebuilt login UI: sign in (with a password, or a passwordless code or link), sign up,
-password reset, email verification and an account page, served at the website base path (default
-``/auth``) by `tokenward serve` and by ``Auth.install``.
+"""The prebuilt login UI: sign in (with a password, a passwordless code or link, or a social
+provider), sign up, password reset, email verification and an account page, served at the
+website base path (default ``/auth``) by `tokenward serve` and by ``Auth.install``.
 
 The pages are plain HTML shipped as package data (``tokenward/ui``), filled with a few settings
 and served with a strict Content-Security-Policy (no inline script or style, nothing from other
@@ -24,6 +24,7 @@ from tokenward.config import Settings
 from tokenward.http.context import runtime
 from tokenward.recipes.session.errors import Unauthorised
 from tokenward.recipes.session.request_session import SessionOptions, require_session
+from tokenward.recipes.thirdparty.rules.providers import parse_provider
 from tokenward.recipes.users.wire import user_json
 from tokenward.shared.email_templates import human_duration
 
@@ -40,6 +41,7 @@ ASSET_TYPES = {
     "session.js": "text/javascript; charset=utf-8",
     "forms.js": "text/javascript; charset=utf-8",
     "passwordless.js": "text/javascript; charset=utf-8",
+    "thirdparty.js": "text/javascript; charset=utf-8",
     "pages.js": "text/javascript; charset=utf-8",
 }
 # The account page asks the database, so a revoked session is refused at once; an unverified
@@ -82,6 +84,7 @@ def _pages(settings: Settings, assets: dict[str, _Asset]) -> dict[str, bytes]:
         "passwordless_phone": _flag(settings.effective_passwordless_contact_method.takes_phone),
         "passwordless_flow": html.escape(settings.passwordless_flow_type.value),
         "code_lifetime": human_duration(settings.passwordless_code_lifetime),
+        "providers": _provider_buttons(settings),
         **{
             name.replace(".", "_"): html.escape(f"{web}/ui/{name}?v={asset.version}")
             for name, asset in assets.items()
@@ -100,6 +103,27 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _provider_buttons(settings: Settings) -> str:
+    """A "Continue with …" button for each configured social provider (thirdparty.js makes
+    them work), then an "or" before the form; nothing when no provider is configured."""
+    providers = [parse_provider(p.as_json()) for p in settings.thirdparty_providers]
+    if not providers:
+        return ""
+    buttons = "".join(_provider_button(p.third_party_id, p.name) for p in providers)
+    return (
+        f'<div id="providers">\n  <div class="actions stacked">{buttons}\n  </div>\n'
+        '  <p class="divider"><span>or</span></p>\n</div>'
+    )
+
+
+def _provider_button(third_party_id: str, name: str) -> str:
+    id_, name = html.escape(third_party_id), html.escape(name)
+    return (
+        f'\n    <button type="button" class="secondary" data-provider="{id_}" data-name="{name}">'
+        f"Continue with {name}</button>"
+    )
+
+
 PAGE_TITLES = {
     "signin": "Sign in",
     "signup": "Create an account",
@@ -108,6 +132,7 @@ PAGE_TITLES = {
     "verify": "Verify your email",
     "link": "Sign-in link",
     "account": "Your account",
+    "callback": "Signing in",
 }
 
 
@@ -141,6 +166,9 @@ def ui_routes(settings: Settings) -> list[Route]:
     async def account(request: Request) -> Response:
         return page("account")
 
+    async def provider_callback(request: Request) -> Response:
+        return page("callback")
+
     async def asset(request: Request) -> Response:
         found = assets.get(request.path_params["name"])
         if found is None:
@@ -161,6 +189,8 @@ def ui_routes(settings: Settings) -> list[Route]:
         # Where passwordless magic links lead (SuperTokens' path): {web}/verify?…#<linkCode>.
         Route(f"{web}/verify", sign_in_link, methods=["GET"]),
         Route(f"{web}/account", account, methods=["GET"]),
+        # Where a social provider sends the browser back (SuperTokens' path), ?code=…&state=….
+        Route(f"{web}/callback/{{third_party_id}}", provider_callback, methods=["GET"]),
         Route(f"{web}/ui/{{name}}", asset, methods=["GET"]),
     ]
 

@@ -144,7 +144,10 @@ async def test_a_replayed_code_or_wrong_verifier_signs_nobody_in(
     used = await sign_in_up(api, "acme", redirectURIInfo=redirect_info(done.code, verifier))
     assert used.json()["status"] == "OK"
     replay = await sign_in_up(api, "acme", redirectURIInfo=redirect_info(done.code, verifier))
-    assert replay.json()["status"] == "GENERAL_ERROR", "a code works once"
+    assert replay.json() == {
+        "status": "GENERAL_ERROR",
+        "message": "The sign-in provider did not confirm who you are. Please try again.",
+    }, "a code works once; the provider refused it (a 4xx), it is not down"
     assert "st-access-token" not in replay.headers
 
 

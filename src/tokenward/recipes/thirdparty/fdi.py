@@ -30,7 +30,7 @@ from tokenward.recipes.thirdparty.rules.user_info import NoUserId
 from tokenward.recipes.thirdparty.service.providers import UnknownProvider
 from tokenward.recipes.thirdparty.service.sign_in import NoEmail
 from tokenward.shared.id_tokens import InvalidIdToken
-from tokenward.shared.outbound_http import ProviderError
+from tokenward.shared.outbound_http import ProviderError, ProviderRefused
 
 PROVIDER_DOWN = "The sign-in provider is not answering right now. Please try again."
 PROVIDER_REFUSED = "The sign-in provider did not confirm who you are. Please try again."
@@ -119,7 +119,8 @@ async def sign_in_up(request: Request) -> Response:
         return _general(REDIRECT_REFUSED)
     except NoEmail:
         return JSONResponse({"status": "NO_EMAIL_GIVEN_BY_PROVIDER"})
-    except (InvalidIdToken, NoUserId, ForeignAccessToken) as refused:
+    except (InvalidIdToken, NoUserId, ForeignAccessToken, ProviderRefused) as refused:
+        # ProviderRefused: a 4xx from the provider, e.g. a used, expired or forged code.
         audit(
             request, "sign_in.failure", tenant_id=tenant_id, reason=f"{third_party_id}: {refused}"
         )

@@ -5,6 +5,7 @@
   const S = window.TokenwardSession;
   const F = window.TokenwardForms;
   const P = window.TokenwardPasswordless;
+  const T = window.TokenwardThirdParty;
   const params = new URLSearchParams(location.search);
   const verification = document.querySelector('meta[name="tokenward-email-verification"]').content;
   const ACCOUNT = `${S.WEB}/account`;
@@ -53,18 +54,20 @@
     location.assign(to);
   }
 
-  /* Sign in with a password; passwordless.js adds the other ways and the code step. */
+  /* Sign in with a password; passwordless.js and thirdparty.js add the other ways. */
   function signIn() {
     F.onSubmit(F.$("signin"), (v) =>
       signInOrUp("/signin", { email: v.email, password: v.password }, false),
     );
     P.offer(page);
+    T.offer(page);
   }
 
   function signUp() {
     F.onSubmit(F.$("signup"), (v) =>
       signInOrUp("/signup", { email: v.email, password: v.password }, true),
     );
+    T.offer(page);
   }
 
   function forgot() {
@@ -188,8 +191,17 @@
   for (const link of document.querySelectorAll("a[data-keep-redirect]")) {
     link.href = withRedirect(link.getAttribute("href"));
   }
-  /* What passwordless.js needs to know about this page. */
+  /* What passwordless.js and thirdparty.js need to know about this page. */
   const page = { params, target, account: ACCOUNT, withRedirect, tenantPrefix, signedIn };
-  const pages = { signin: signIn, signup: signUp, forgot, reset, verify, link: () => P.link(page), account };
+  const pages = {
+    signin: signIn,
+    signup: signUp,
+    forgot,
+    reset,
+    verify,
+    link: () => P.link(page),
+    account,
+    callback: () => T.callback(page),
+  };
   pages[document.body.dataset.page]();
 })();
