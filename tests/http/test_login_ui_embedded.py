@@ -5,7 +5,9 @@ drive the pages themselves against `tokenward serve`."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,9 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from tests.support.api import FAST_HASHING
+from tests.support.api import FAST_HASHING, running_api
 from tokenward import Auth, load_settings
-from tokenward.http.ui import ui_routes
 
 SITE = "http://localhost:3567"
 
@@ -114,19 +115,19 @@ async def test_ui_me_shows_the_signed_in_user_and_refuses_others(
     ],
 )
 async def test_the_sign_in_page_offers_the_enabled_passwordless_ways(
-    overrides: dict[str, object], shown: str
+    sqlite_template: Path, tmp_path: Path, overrides: dict[str, object], shown: str
 ) -> None:
-    settings = load_settings(overrides={"database_url": "sqlite:///unused.db", **overrides})
-    app = Starlette(routes=ui_routes(settings))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
-        page = (await client.get("/auth")).text
+    shutil.copyfile(sqlite_template, tmp_path / "db.sqlite")
+    async with running_api(f"sqlite:///{tmp_path / 'db.sqlite'}", **overrides) as api:
+        page = (await api.client.get("/auth")).text
     assert shown in page
     lifetime = "2 hours" if overrides.get("passwordless_code_lifetime") else "15 minutes"
     assert f"for {lifetime} after it was sent" in page
 
 
-async def test_provider_buttons_only_for_configured_providers_and_the_callback_page() -> None:
+async def test_provider_buttons_only_for_configured_providers_and_the_callback_page(
+    database_url: str,
+) -> None:
     github = {
         "thirdPartyId": "github",
         "name": 'Git<Hub> & "Co"',
@@ -134,15 +135,10 @@ async def test_provider_buttons_only_for_configured_providers_and_the_callback_p
     }
     pages: dict[str, str] = {}
     for providers in ([], [github]):
-        settings = load_settings(
-            overrides={"database_url": "sqlite:///unused.db", "thirdparty_providers": providers}
-        )
-        app = Starlette(routes=ui_routes(settings))
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
+        async with running_api(database_url, thirdparty_providers=providers) as api:
             for path in ("/auth", "/auth?show=signup"):
-                pages[f"{len(providers)} {path}"] = (await client.get(path)).text
-            callback = await client.get("/auth/callback/github?code=c&state=s")
+                pages[f"{len(providers)} {path}"] = (await api.client.get(path)).text
+            callback = await api.client.get("/auth/callback/github?code=c&state=s")
             assert callback.status_code == 200
             assert callback.headers["content-security-policy"].startswith("default-src 'self'")
             assert callback.headers["referrer-policy"] == "no-referrer"
@@ -157,3 +153,29 @@ async def test_provider_buttons_only_for_configured_providers_and_the_callback_p
         assert "data-provider" not in pages[f"0 {path}"]
         assert 'id="providers"' not in pages[f"0 {path}"]
         assert pages[f"1 {path}"].count(button) == 1
+
+
+async def test_a_provider_configured_through_the_core_api_gets_its_button(
+    database_url: str,
+) -> None:
+    """Providers come and go through the core API while the server runs: the pages follow."""
+    core = {"api-key": "ui-core-api-key-0123456789abcdef", "cdi-version": "5.4"}
+    async with running_api(database_url, api_keys=core["api-key"]) as api:
+        assert "data-provider" not in (await api.client.get("/auth")).text
+        config = {
+            "thirdPartyId": "corp",
+            "name": "Corp SSO",
+            "clients": [{"clientId": "c"}],
+            "oidcDiscoveryEndpoint": "https://sso.corp.example/.well-known/openid-configuration",
+        }
+        put = await api.client.put(
+            "/public/recipe/multitenancy/config/thirdparty", json={"config": config}, headers=core
+        )
+        assert put.json() == {"status": "OK", "createdNew": True}
+        assert 'data-provider="corp"' in (await api.client.get("/auth")).text
+        await api.client.post(
+            "/public/recipe/multitenancy/config/thirdparty/remove",
+            json={"thirdPartyId": "corp"},
+            headers=core,
+        )
+        assert "data-provider" not in (await api.client.get("/auth?show=signup")).text

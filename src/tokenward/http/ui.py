@@ -22,9 +22,10 @@ from starlette.routing import Route
 
 from tokenward.config import Settings
 from tokenward.http.context import runtime
+from tokenward.http.tenants import DEFAULT_TENANT
 from tokenward.recipes.session.errors import Unauthorised
 from tokenward.recipes.session.request_session import SessionOptions, require_session
-from tokenward.recipes.thirdparty.rules.providers import parse_provider
+from tokenward.recipes.thirdparty.rules.providers import Provider
 from tokenward.recipes.users.wire import user_json
 from tokenward.shared.email_templates import human_duration
 
@@ -84,7 +85,7 @@ def _pages(settings: Settings, assets: dict[str, _Asset]) -> dict[str, bytes]:
         "passwordless_phone": _flag(settings.effective_passwordless_contact_method.takes_phone),
         "passwordless_flow": html.escape(settings.passwordless_flow_type.value),
         "code_lifetime": human_duration(settings.passwordless_code_lifetime),
-        "providers": _provider_buttons(settings),
+        "providers": PROVIDERS_MARK,
         **{
             name.replace(".", "_"): html.escape(f"{web}/ui/{name}?v={asset.version}")
             for name, asset in assets.items()
@@ -103,10 +104,14 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _provider_buttons(settings: Settings) -> str:
-    """A "Continue with …" button for each configured social provider (thirdparty.js makes
-    them work), then an "or" before the form; nothing when no provider is configured."""
-    providers = [parse_provider(p.as_json()) for p in settings.thirdparty_providers]
+PROVIDERS_MARK = "<!-- tokenward: provider buttons -->"
+"""Where the sign-in and sign-up pages get their provider buttons, at each request: providers
+configured through the core API come and go while the server runs."""
+
+
+def _provider_buttons(providers: list[Provider]) -> str:
+    """A "Continue with …" button for each social provider (thirdparty.js makes them work),
+    then an "or" before the form; nothing when no provider is configured."""
     if not providers:
         return ""
     buttons = "".join(_provider_button(p.third_party_id, p.name) for p in providers)
@@ -144,15 +149,18 @@ def ui_routes(settings: Settings) -> list[Route]:
     assets = _assets()
     pages = _pages(settings, assets)
 
-    def page(name: str) -> Response:
+    def page(name: str, body: bytes | None = None) -> Response:
         return Response(
-            pages[name],
+            pages[name] if body is None else body,
             media_type="text/html; charset=utf-8",
             headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
         )
 
     async def sign_in(request: Request) -> Response:
-        return page("signup" if request.query_params.get("show") == "signup" else "signin")
+        name = "signup" if request.query_params.get("show") == "signup" else "signin"
+        offered = await runtime(request).services.thirdparty_providers.providers(DEFAULT_TENANT)
+        buttons = _provider_buttons(offered).encode()
+        return page(name, pages[name].replace(PROVIDERS_MARK.encode(), buttons))
 
     async def reset_password(request: Request) -> Response:
         return page("reset" if request.query_params.get("token") else "forgot")
