@@ -119,6 +119,7 @@ async def by_account_info(
     third_party_id: str | None = None,
     third_party_user_id: str | None = None,
     email: str | None = None,
+    union: bool = False,
 ) -> dict[str, Any]:
     third_party = (
         None
@@ -126,7 +127,7 @@ async def by_account_info(
         else ThirdPartyInfo(third_party_user_id=third_party_user_id, third_party_id=third_party_id)
     )
     users = await list_users_by_account_info(
-        "public", AccountInfoInput(email=email, third_party=third_party)
+        "public", AccountInfoInput(email=email, third_party=third_party), union
     )
     return {"users": [user_json(u) for u in users]}
 

@@ -259,9 +259,12 @@ def test_manually_create_or_update_user_follows_the_email(stack: Stack) -> None:
         assert changed["user"]["emails"] == ["new@example.com"]
         assert changed["user"]["loginMethods"][0]["verified"] is True
 
-        # Back to an unverified address: the new one is not verified.
+        # Back to the first address, never verified; then to the second, verified before.
         back = manual(client, **tp, email="old@example.com", is_verified=False)
         assert back["user"]["loginMethods"][0]["verified"] is False
+        again = manual(client, **tp, email="new@example.com", is_verified=False)
+        assert again["user"]["loginMethods"][0]["verified"] is True
+        back = manual(client, **tp, email="old@example.com", is_verified=False)
 
         lookup = client.get("/api/by-account-info", params={"email": "new@example.com"})
         assert lookup.json()["users"] == []
@@ -278,4 +281,31 @@ def test_manually_create_or_update_user_follows_the_email(stack: Stack) -> None:
         )
         assert lookup.json()["users"] == []
     assert core_get(stack, "/user/id", userId=user_id)["user"]["emails"] == ["old@example.com"]
+    assert_core_log_clean(stack)
+
+
+def test_account_info_lookups_match_all_unless_union(stack: Stack) -> None:
+    """The SDK's list_users_by_account_info: with an email and a provider account, users
+    with both (doUnionOfAccountInfo false, the SDK's default), or with either (true)."""
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+        first = manual(
+            client, third_party_id="idp-a", third_party_user_id="x", email="x@example.com",
+            is_verified=True,
+        )["user"]["id"]  # fmt: skip
+        second = manual(
+            client, third_party_id="idp-b", third_party_user_id="x", email="x@example.com",
+            is_verified=False,
+        )["user"]["id"]  # fmt: skip
+
+        def ids(**params: Any) -> list[str]:
+            answer = client.get("/api/by-account-info", params=params)
+            assert answer.status_code == 200, answer.text
+            return sorted(u["id"] for u in answer.json()["users"])  # joined in one ms: any order
+
+        account = {"third_party_id": "idp-b", "third_party_user_id": "x"}
+        assert ids(email="X@example.com") == sorted([first, second])
+        assert ids(email="x@example.com", **account) == [second]
+        assert ids(email="x@example.com", union=True, **account) == sorted([first, second])
+        assert ids(email="other@example.com", **account) == []
+        assert ids(email="other@example.com", union=True, **account) == [second]
     assert_core_log_clean(stack)
