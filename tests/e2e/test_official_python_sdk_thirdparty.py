@@ -264,7 +264,7 @@ def test_manually_create_or_update_user_follows_the_email(stack: Stack) -> None:
         assert back["user"]["loginMethods"][0]["verified"] is False
         again = manual(client, **tp, email="new@example.com", is_verified=False)
         assert again["user"]["loginMethods"][0]["verified"] is True
-        back = manual(client, **tp, email="old@example.com", is_verified=False)
+        manual(client, **tp, email="old@example.com", is_verified=False)
 
         lookup = client.get("/api/by-account-info", params={"email": "new@example.com"})
         assert lookup.json()["users"] == []
