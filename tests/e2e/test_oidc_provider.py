@@ -151,3 +151,14 @@ def test_the_session_is_kept_with_one_http_client(op: OidcProvider) -> None:
         },
     ).json()
     assert verify_id_token(op, tokens["id_token"], "web", second.nonce)["sub"] == "alice"
+
+
+def test_follow_a_url_built_elsewhere(op: OidcProvider) -> None:
+    url = op.authorization_url(
+        "spa", REDIRECT, state="st", nonce="n", code_verifier="v" * 43, scope="openid"
+    )
+    back = op.follow(url, login="carol")
+    assert back["state"] == "st" and back["iss"] == op.issuer and back["code"]
+    with pytest.raises(OidcLoginError) as refused:
+        op.follow(op.authorization_url("spa", REDIRECT, state="s", nonce="n", code_verifier=None))
+    assert refused.value.error == "invalid_request" and refused.value.state == "s"

@@ -325,6 +325,27 @@ class OidcProvider:
             redirect=redirect,
         )
 
+    def follow(
+        self, authorization_url: str, *, login: str = "alice", http: httpx.Client | None = None
+    ) -> dict[str, str]:
+        """A login that starts at an authorization URL someone else built (an SDK's, say):
+        the query of the redirect back to its ``redirect_uri`` (not called), e.g. ``code``.
+        Raises OidcLoginError when the provider redirects back with an error."""
+        redirect_uri = parse_qs(urlsplit(authorization_url).query)["redirect_uri"][0]
+        own = http is None
+        client = http or httpx.Client(timeout=10)
+        try:
+            redirect = self._drive(client, authorization_url, redirect_uri, login)
+        finally:
+            if own:
+                client.close()
+        query = {name: values[0] for name, values in parse_qs(urlsplit(redirect).query).items()}
+        if "error" in query:
+            raise OidcLoginError(
+                query["error"], query.get("error_description", ""), query.get("state")
+            )
+        return query
+
     def _drive(self, client: httpx.Client, url: str, redirect_uri: str, login: str) -> str:
         target = urlsplit(redirect_uri)
         response = client.get(url, follow_redirects=False)

@@ -73,3 +73,24 @@ async def test_users_by_account_info_finds_a_provider_account(api: Api) -> None:
         headers=CORE,
     )
     assert other.json()["users"] == []
+
+
+async def test_users_by_account_info_match_all_unless_union(api: Api) -> None:
+    google = (await sign_in_up(api, id="cy@example.com", isVerified=True))["user"]["id"]
+    body = {"thirdPartyId": "github", "thirdPartyUserId": "gh-1", "email": {"id": "cy@example.com"}}
+    github = (await api.client.post("/public/recipe/signinup", json=body, headers=CORE)).json()
+
+    async def ids(**params: str) -> list[str]:
+        found = await api.client.get("/public/users/by-accountinfo", params=params, headers=CORE)
+        assert found.status_code == 200, found.text
+        return sorted(u["id"] for u in found.json()["users"])  # a tie of time joined: any order
+
+    account = {"thirdPartyId": "github", "thirdPartyUserId": "gh-1"}
+    both = sorted([google, github["user"]["id"]])
+    github_only = [github["user"]["id"]]
+    assert await ids(email="cy@example.com") == both
+    for union in ({}, {"doUnionOfAccountInfo": "false"}):
+        assert await ids(email="cy@example.com", **account, **union) == github_only
+        assert await ids(email="zed@example.com", **account, **union) == []
+    assert await ids(email="cy@example.com", **account, doUnionOfAccountInfo="true") == both
+    assert await ids(email="zed@example.com", **account, doUnionOfAccountInfo="true") == github_only

@@ -42,26 +42,31 @@ async def user_by_id(request: Request) -> Response:
 
 @cdi
 async def users_by_account_info(request: Request) -> Response:
-    """Users with a login method of this email, phone number or provider account
-    (``doUnionOfAccountInfo``: any matches), oldest first."""
+    """Users with a login method of this email, phone number or provider account, oldest
+    first: users matching all the account info given, or any of it with
+    ``doUnionOfAccountInfo=true`` (as SuperTokens' core; the SDK's default is false)."""
     rt = runtime(request)
     tenant_id = tenant_of(request)
     q = request.query_params
     email, phone = q.get("email"), q.get("phoneNumber")
-    users: dict[str, UserRecord] = {}
+    matches: list[list[UserRecord]] = []
     if email:
-        for user in await rt.stores.users.with_email(tenant_id, normalise_email(email)):
-            users.setdefault(user.user_id, user)
+        matches.append(await rt.stores.users.with_email(tenant_id, normalise_email(email)))
     if phone:
         number = normalise_phone(phone) or phone.strip()
         passwordless = await rt.stores.users.find_passwordless(tenant_id, phone_number=number)
-        if passwordless is not None:
-            users.setdefault(passwordless[0].user_id, passwordless[0])
+        matches.append([] if passwordless is None else [passwordless[0]])
     provider, account = q.get("thirdPartyId"), q.get("thirdPartyUserId")
     if provider and account:
         found = await rt.stores.users.find_third_party(tenant_id, provider, account)
-        if found is not None:
-            users.setdefault(found.user_id, found)
+        matches.append([] if found is None else [found])
+    users = {user.user_id: user for match in matches for user in match}
+    if q.get("doUnionOfAccountInfo", "false").lower() != "true":
+        users = {
+            user_id: user
+            for user_id, user in users.items()
+            if all(any(u.user_id == user_id for u in match) for match in matches)
+        }
     ordered = sorted(users.values(), key=lambda u: (u.time_joined, u.user_id))
     return ok(users=[await user_answer(rt, user) for user in ordered])
 
