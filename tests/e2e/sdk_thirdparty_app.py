@@ -5,7 +5,9 @@ OIDC_DISCOVERY_URL, OIDC_WEB_CLIENT_ID, OIDC_WEB_CLIENT_SECRET and OIDC_SPA_CLIE
 
 Two custom providers on the same local OpenID provider: ``local-oidc`` with a confidential
 client (a secret; no PKCE unless asked) and ``local-oidc-public`` with a public client (no
-secret, so the SDK adds PKCE). Both are static in the SDK: the core's tenant has none.
+secret, so the SDK adds PKCE). Both are static in the SDK; ``PUT /api/providers`` configures
+one in the core instead (the SDK's ``create_or_update_third_party_config``), which the SDK then
+reads from the core's tenant.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from supertokens_python import InputAppInfo, SupertokensConfig, init
 from supertokens_python.asyncio import get_user, list_users_by_account_info
 from supertokens_python.framework.fastapi import get_middleware
 from supertokens_python.recipe import emailverification, session, thirdparty
+from supertokens_python.recipe.multitenancy.asyncio import (
+    create_or_update_third_party_config,
+    delete_third_party_config,
+)
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.framework.fastapi import verify_session
 from supertokens_python.recipe.thirdparty.asyncio import manually_create_or_update_user
@@ -130,6 +136,28 @@ async def by_account_info(
         "public", AccountInfoInput(email=email, third_party=third_party), union
     )
     return {"users": [user_json(u) for u in users]}
+
+
+class CoreProvider(BaseModel):
+    third_party_id: str
+    client_id: str
+    client_secret: str
+
+
+@app.put("/api/providers")
+async def put_provider(body: CoreProvider) -> dict[str, Any]:
+    client = ProviderClientConfig(
+        client_id=body.client_id, client_secret=body.client_secret, scope=SCOPE
+    )
+    config = provider(body.third_party_id, client).config
+    created = await create_or_update_third_party_config("public", config)
+    return {"createdNew": created.created_new}
+
+
+@app.post("/api/providers/remove")
+async def remove_provider(body: CoreProvider) -> dict[str, Any]:
+    removed = await delete_third_party_config("public", body.third_party_id)
+    return {"didConfigExist": removed.did_config_exist}
 
 
 class Manual(BaseModel):

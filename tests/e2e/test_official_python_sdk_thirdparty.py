@@ -48,7 +48,7 @@ def op() -> Iterator[OidcProvider]:
             # The SDK sends its secret in the token request's body.
             OidcClient(
                 WEB,
-                [CALLBACK + "local-oidc"],
+                [CALLBACK + "local-oidc", CALLBACK + "core-oidc"],
                 client_secret=WEB_SECRET,
                 token_endpoint_auth_method="client_secret_post",
             ),
@@ -186,6 +186,33 @@ def test_confidential_client_signs_up_then_in(stack: Stack, op: OidcProvider) ->
         stack, "/recipe/user/email/verify", userId=user["id"], email="alice@example.com"
     )
     assert verified == {"status": "OK", "isVerified": True}
+    assert_core_log_clean(stack)
+
+
+def test_a_provider_configured_in_the_core_by_the_sdk_signs_users_in(
+    stack: Stack, op: OidcProvider
+) -> None:
+    """The SDK's create_or_update_third_party_config stores the provider in tokenward's core;
+    the SDK then reads it back from the core's tenant (with the core's providers present, the
+    SDK offers only those) and signs a user in with it."""
+    core_provider = {"third_party_id": "core-oidc", "client_id": WEB, "client_secret": WEB_SECRET}
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+        assert client.put("/api/providers", json=core_provider).json() == {"createdNew": True}
+        stored = core_get(stack, "/public/recipe/multitenancy/tenant/v2")["thirdParty"]
+        assert [p["thirdPartyId"] for p in stored["providers"]] == ["core-oidc"]
+        assert stored["providers"][0]["oidcDiscoveryEndpoint"] == op.discovery_url
+        body = social_login(client, op, "core-oidc", "alice").json()
+        assert body["status"] == "OK" and body["createdNewRecipeUser"] is True, body
+        assert body["user"]["thirdParty"] == [{"id": "core-oidc", "userId": "alice"}]
+        static = client.get(
+            "/auth/authorisationurl",
+            params={"thirdPartyId": "local-oidc", "redirectURIOnProviderDashboard": CALLBACK},
+            headers=TP,
+        )
+        assert static.status_code == 400  # the SDK's own rule: core providers replace static ones
+        removed = client.post("/api/providers/remove", json=core_provider).json()
+        assert removed == {"didConfigExist": True}
+        assert authorisation_url(client, "local-oidc")[0].startswith(op.authorization_endpoint)
     assert_core_log_clean(stack)
 
 
