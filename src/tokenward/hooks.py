@@ -45,12 +45,13 @@ class TheftEvent:
 @dataclass(frozen=True, slots=True)
 class SignUpAttempt:
     """Someone without an account is about to sign up (asked before a passwordless code is
-    sent to a new email or phone number)."""
+    sent to a new email or phone number, and before a provider's account first signs in)."""
 
     recipe_id: str
     tenant_id: str
     email: str | None
     phone_number: str | None
+    third_party_id: str | None = None
 
 
 UserHook = Callable[[AuthEvent], Awaitable[None]]
@@ -69,7 +70,8 @@ class Hooks:
     access_token_claims: Sequence[ClaimsHook] = ()
     sign_up_fields: Sequence[SignUpField] = field(default_factory=tuple)
     allow_sign_up: Sequence[SignUpCheck] = ()
-    """Every check must allow a passwordless sign-up (existing users sign in regardless)."""
+    """Every check must allow a passwordless or third-party sign-up (existing users sign in
+    regardless)."""
 
 
 async def extra_claims(hooks: Hooks, user: UserRecord, tenant_id: str) -> dict[str, Any]:

@@ -72,3 +72,13 @@ async def test_racing_first_sign_ins_make_one_user(stores: Stores) -> None:
 async def test_an_unknown_tenant_is_refused(stores: Stores) -> None:
     with pytest.raises(UnknownTenant):
         await stores.thirdparty.sign_in_up("nope", account(), new_user_id="u1", now=NOW)
+
+
+async def test_sign_in_finds_an_existing_account_and_never_creates_one(stores: Stores) -> None:
+    """What an app's sign-up check needs: nothing is written for an account without a user."""
+    assert await stores.thirdparty.sign_in("public", account(), now=1) is None
+    assert await stores.users.count(None) == 0
+    made = await stores.thirdparty.sign_in_up("public", account(), new_user_id="u-1", now=1)
+    found = await stores.thirdparty.sign_in("public", account(email="new@example.com"), now=2)
+    assert found is not None and found.user.user_id == made.user.user_id and not found.created
+    assert found.method.email == "new@example.com"

@@ -25,7 +25,9 @@ from tokenward.recipes.session.rules.policy import SessionPolicy
 from tokenward.recipes.session.service.sessions import SessionService
 from tokenward.recipes.thirdparty.rules.providers import parse_provider
 from tokenward.recipes.thirdparty.service.providers import TenantProviders
+from tokenward.recipes.thirdparty.service.sign_in import SignUpCheck as ProviderSignUpCheck
 from tokenward.recipes.thirdparty.service.sign_in import ThirdPartySignIn
+from tokenward.recipes.thirdparty.sql import RECIPE_ID as THIRD_PARTY
 from tokenward.recipes.usermetadata.service import UserMetadata
 from tokenward.recipes.userroles.service import Roles
 from tokenward.shared.clock import Clock
@@ -136,6 +138,22 @@ def passwordless(
     )
 
 
+def provider_sign_up_check(hooks: Hooks) -> ProviderSignUpCheck | None:
+    """The app's ``allow_sign_up`` hooks as the third-party use case asks them."""
+    checks = tuple(hooks.allow_sign_up)
+    if not checks:
+        return None
+
+    async def allowed(tenant_id: str, third_party_id: str, email: str) -> bool:
+        attempt = SignUpAttempt(THIRD_PARTY, tenant_id, email, None, third_party_id)
+        for check in checks:
+            if not await check(attempt):
+                return False
+        return True
+
+    return allowed
+
+
 def tenant_providers(
     settings: Settings, stores: Stores, clock: Clock, http: httpx.AsyncClient
 ) -> TenantProviders:
@@ -149,6 +167,7 @@ def third_party(
     clock: Clock,
     http: httpx.AsyncClient,
     providers: TenantProviders,
+    hooks: Hooks,
 ) -> ThirdPartySignIn:
     return ThirdPartySignIn(
         stores.thirdparty,
@@ -157,6 +176,7 @@ def third_party(
         JwksCache(http, clock=lambda: clock.now_ms() / 1000),  # the app's time, as discovery's
         clock,
         allowed_origins=(settings.effective_website_domain, settings.api_domain),
+        sign_up_check=provider_sign_up_check(hooks),
     )
 
 
@@ -248,7 +268,7 @@ async def open_services(
             sms or sms_sender_from_settings(settings),
             hooks or Hooks(),
         ),
-        third_party(settings, stores, clock, http, providers),
+        third_party(settings, stores, clock, http, providers, hooks or Hooks()),
         providers,
         Roles(stores.roles, clock),
         UserMetadata(stores.user_metadata, clock),

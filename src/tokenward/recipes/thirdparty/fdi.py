@@ -28,13 +28,17 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
 from tokenward.recipes.thirdparty.rules.providers import InvalidProviderConfig
 from tokenward.recipes.thirdparty.rules.user_info import NoUserId
 from tokenward.recipes.thirdparty.service.providers import UnknownProvider
-from tokenward.recipes.thirdparty.service.sign_in import NoEmail
+from tokenward.recipes.thirdparty.service.sign_in import NoEmail, SignUpNotAllowed
 from tokenward.shared.id_tokens import InvalidIdToken
 from tokenward.shared.outbound_http import ProviderError, ProviderRefused
 
 PROVIDER_DOWN = "The sign-in provider is not answering right now. Please try again."
 PROVIDER_REFUSED = "The sign-in provider did not confirm who you are. Please try again."
 REDIRECT_REFUSED = "This sign-in link does not belong to this website."
+SIGN_UP_NOT_ALLOWED = (
+    "Cannot sign in / up due to security reasons. Please try a different login method or "
+    "contact support. (ERR_CODE_006)"
+)
 
 
 def _general(message: str) -> Response:
@@ -119,6 +123,9 @@ async def sign_in_up(request: Request) -> Response:
         return _general(REDIRECT_REFUSED)
     except NoEmail:
         return JSONResponse({"status": "NO_EMAIL_GIVEN_BY_PROVIDER"})
+    except SignUpNotAllowed:
+        audit(request, "sign_up.refused", tenant_id=tenant_id, reason=third_party_id)
+        return JSONResponse({"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": SIGN_UP_NOT_ALLOWED})
     except (InvalidIdToken, NoUserId, ForeignAccessToken, ProviderRefused) as refused:
         # ProviderRefused: a 4xx from the provider, e.g. a used, expired or forged code.
         audit(

@@ -37,6 +37,13 @@ class ThirdPartyStore(Protocol):
         account, one creates the user and the others find it. Raises UnknownTenant."""
         ...
 
+    async def sign_in(
+        self, tenant_id: str, account: ProviderAccount, *, now: int
+    ) -> SignedInUp | None:
+        """As ``sign_in_up`` for an account that has a user; None (and nothing written) for one
+        that has none."""
+        ...
+
 
 class ProviderConfigs(Protocol):
     """Provider configurations (SuperTokens' provider JSON) stored per tenant."""

@@ -42,6 +42,11 @@ class NoEmail(Reply):
     status: Literal["NO_EMAIL_GIVEN_BY_PROVIDER"]
 
 
+class SignInUpNotAllowed(Reply):
+    status: Literal["SIGN_IN_UP_NOT_ALLOWED"]
+    reason: str
+
+
 class AuthorisationUrlResponse(
     RootModel[Annotated[AuthorisationUrl | GeneralError, Field(discriminator="status")]]
 ):
@@ -49,7 +54,12 @@ class AuthorisationUrlResponse(
 
 
 class SignInUpResponse(
-    RootModel[Annotated[SignedInUp | NoEmail | GeneralError, Field(discriminator="status")]]
+    RootModel[
+        Annotated[
+            SignedInUp | NoEmail | SignInUpNotAllowed | GeneralError,
+            Field(discriminator="status"),
+        ]
+    ]
 ):
     pass
 

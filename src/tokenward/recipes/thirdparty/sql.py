@@ -55,6 +55,20 @@ class SqlThirdPartyStore:
     async def sign_in_up(
         self, tenant_id: str, account: ProviderAccount, *, new_user_id: str, now: int
     ) -> SignedInUp:
+        done = await self._sign_in(tenant_id, account, new_user_id, now)
+        if done is None:
+            raise AssertionError("a sign-up always gives a user")
+        return done
+
+    async def sign_in(
+        self, tenant_id: str, account: ProviderAccount, *, now: int
+    ) -> SignedInUp | None:
+        return await self._sign_in(tenant_id, account, None, now)
+
+    async def _sign_in(
+        self, tenant_id: str, account: ProviderAccount, new_user_id: str | None, now: int
+    ) -> SignedInUp | None:
+        """Signs the account's user in; creates it under ``new_user_id``, if given."""
         key = {
             "tenant": tenant_id,
             "provider": account.third_party_id,
@@ -77,6 +91,8 @@ class SqlThirdPartyStore:
                     )
                     created = user is None or method is None
                     if user is None or method is None:
+                        if new_user_id is None:
+                            return None
                         new = NewLoginMethod(
                             RECIPE_ID,
                             email=account.email,

@@ -9,7 +9,7 @@ Plain values in and out: the caller finishes the sign-in with ``app.sign_in.fini
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -45,6 +45,14 @@ class NoEmail(Exception):
     """The provider gave no email and the provider's configuration requires one."""
 
 
+class SignUpNotAllowed(Exception):
+    """The app's sign-up check refused a provider account that has no user yet."""
+
+
+SignUpCheck = Callable[[str, str, str], Awaitable[bool]]
+"""(tenant id, provider id, email) -> whether this new account may sign up."""
+
+
 class ThirdPartySignIn:
     def __init__(
         self,
@@ -55,8 +63,10 @@ class ThirdPartySignIn:
         clock: Clock,
         *,
         allowed_origins: Sequence[str],
+        sign_up_check: SignUpCheck | None = None,
     ) -> None:
         self._store = store
+        self._sign_up_check = sign_up_check
         self._providers = providers
         self._http = http
         self._jwks = jwks
@@ -85,8 +95,8 @@ class ThirdPartySignIn:
     ) -> SignedInUp:
         """With ``redirect_uri`` and ``query`` (the provider's redirect), the code is exchanged
         for tokens; with ``tokens``, those are used. Raises UnknownProvider, RedirectNotAllowed,
-        InvalidIdToken, ForeignAccessToken, ProviderUnavailable, ProviderRefused, NoUserId or
-        NoEmail.
+        InvalidIdToken, ForeignAccessToken, ProviderUnavailable, ProviderRefused, NoUserId,
+        NoEmail or SignUpNotAllowed (the app's sign-up check, for an account without a user).
 
         Tokens from the app are trusted only as far as they prove they are ours: an id token
         by its audience; a bare access token by the provider's token-check API."""
@@ -118,8 +128,16 @@ class ThirdPartySignIn:
         account = ProviderAccount(
             provider.third_party_id, user.user_id, normalise_email(email), user.email_verified
         )
+        now = self._clock.now_ms()
+        check = self._sign_up_check
+        if check is not None:
+            existing = await self._store.sign_in(tenant_id, account, now=now)
+            if existing is not None:
+                return existing
+            if not await check(tenant_id, provider.third_party_id, account.email):
+                raise SignUpNotAllowed(provider.third_party_id)
         return await self._store.sign_in_up(
-            tenant_id, account, new_user_id=str(uuid.uuid4()), now=self._clock.now_ms()
+            tenant_id, account, new_user_id=str(uuid.uuid4()), now=now
         )
 
     async def _exchange(
