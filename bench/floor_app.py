@@ -1,5 +1,5 @@
-"""The floors of figures 2, 3 and 7: bare Starlette endpoints doing only the work a refresh, a
-password sign-in, or a passwordless code consume cannot avoid.
+"""The floors of figures 2, 3, 7 and 8: bare Starlette endpoints doing only the work a refresh, a
+password sign-in, a passwordless code consume or a social sign-in/up cannot avoid.
 
 Refresh: one indexed lookup of the session row, one conditional update of its refresh-token
 hash (the rotation guard; in a transaction on SQLite, see SqliteRows), one RS256-signed access
@@ -15,13 +15,21 @@ codes go with it, by the foreign key's cascade) and returns its email, one index
 the user by that email (in tokenward's tables), one session row inserted, one RS256-signed
 access token, the same headers.
 
+Social sign-in/up (the provider's redirect, bench/oidc_provider.py): the code POSTed as a form
+to the provider's token endpoint through one shared httpx client, the id token checked by PyJWT
+against the provider's key (RS256; signature, issuer, audience, expiry; the discovery document
+and the JWKS are read once, at start), one upsert of the user by provider and subject (``INSERT
+… ON CONFLICT DO UPDATE … RETURNING``, in a table of its own: it signs users up as well as in),
+one session row inserted, one RS256-signed access token, the same headers.
+
 None has framework layers, sealing of the refresh token, rate limiting, audit records,
 claims beyond the standard ones, or email-verification and role reads. Run as
 
-    python -m bench.floor_app   (DATABASE_URL, PORT, WORKERS in the environment)
+    python -m bench.floor_app   (DATABASE_URL, PORT, WORKERS in the environment; for the social
+                                 floor SOCIAL_DISCOVERY, SOCIAL_CLIENT_ID, SOCIAL_CLIENT_SECRET)
 
 on the database ``bench.databases.SessionSeeder`` filled (``floor_sessions`` for refreshes,
-``passwordless_codes`` for consumes).
+``passwordless_codes`` for consumes; ``floor_rows.SOCIAL_USERS`` created for social logins).
 """
 
 from __future__ import annotations
@@ -34,17 +42,17 @@ import hashlib
 import json
 import os
 import secrets
-import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
-import aiosqlite
 import argon2
-import asyncpg  # type: ignore[import-untyped]
+import httpx
+import jwt
 import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -54,200 +62,52 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.databases import floor_hash2
+from bench.floor_rows import VALIDITY_MS, Rows, SocialAccount, open_rows
 
-SELECT = "SELECT refresh_token_hash2, user_id, expires_at FROM sessions WHERE session_handle = $1"
-UPDATE = (
-    "UPDATE sessions SET refresh_token_hash2 = $1, expires_at = $2 "
-    "WHERE session_handle = $3 AND refresh_token_hash2 = $4"
-)
-ACCOUNT = (
-    "SELECT m.user_id, m.password_hash FROM login_method_tenants AS t "
-    "JOIN login_methods AS m ON m.recipe_user_id = t.recipe_user_id "
-    "WHERE t.tenant_id = 'public' AND t.recipe_id = 'emailpassword' AND t.email = $1"
-)
-INSERT = (
-    "INSERT INTO sessions (session_handle, tenant_id, user_id, recipe_user_id, "
-    "refresh_token_hash2, session_data, jwt_payload, created_at, expires_at) "
-    "VALUES ($1, 'public', $2, $2, $3, '{}', '{}', $4, $5)"
-)
-CONSUME = (
-    "DELETE FROM passwordless_devices AS d WHERE d.pre_auth_session_id = $1 "
-    "AND d.tenant_id = 'public' AND EXISTS (SELECT 1 FROM passwordless_codes AS c "
-    "WHERE c.link_code_hash = $2 AND c.pre_auth_session_id = d.pre_auth_session_id "
-    "AND c.expires_at > $3) RETURNING email"
-)
-PASSWORDLESS_USER = (
-    "SELECT m.user_id, m.time_joined FROM login_method_tenants AS t "
-    "JOIN login_methods AS m ON m.recipe_user_id = t.recipe_user_id "
-    "WHERE t.tenant_id = 'public' AND t.recipe_id = 'passwordless' AND t.email = $1"
-)
-VALIDITY_MS = 100 * 86_400_000
 EXPOSE = "front-token, st-access-token, st-refresh-token"
 RESTART = {"status": "RESTART_FLOW_ERROR"}
+REFUSED = {
+    "status": "GENERAL_ERROR",
+    "message": "The sign-in provider did not confirm who you are.",
+}
 
 
-class Rows(Protocol):
-    async def lookup(self, handle: str) -> tuple[str, str, int] | None: ...
-    async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool: ...
-    async def account(self, email: str) -> tuple[str, str] | None: ...
-    async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None: ...
-    async def consume_code(self, pre_auth_session_id: str, hash_: str, now: int) -> str | None: ...
-    async def passwordless_user(self, email: str) -> tuple[str, int] | None: ...
-    async def start_session(self, handle: str, user_id: str, hash2: str, now: int) -> None: ...
+@dataclass(frozen=True)
+class SocialProvider:
+    """The social floor's one provider, its discovery document and JWKS read once."""
 
+    third_party_id: str
+    client_id: str
+    client_secret: str
+    issuer: str
+    token_endpoint: str
+    keys: dict[str, jwt.PyJWK]
 
-def _qmarks(sql: str) -> str:
-    """asyncpg's numbered parameters as SQLite's ``?``, which take their values in order (the
-    insert's user id, used twice, is passed twice)."""
-    for number in range(5, 0, -1):
-        sql = sql.replace(f"${number}", "?")
-    return sql
-
-
-class SqliteRows:
-    """The refresh floor's statements go through aiosqlite, as a bare async app's would (one
-    connection per process). Its update runs in BEGIN IMMEDIATE, as tokenward's writes do: in
-    WAL mode a plain UPDATE can fail at once with SQLITE_BUSY_SNAPSHOT when another process
-    wrote since its snapshot. Writers of this process queue on a lock for it.
-
-    The sign-in floor's two statements run on a plain connection, on the event loop itself:
-    at a few dozen sign-ins a second that blocks the loop for a fraction of a millisecond
-    each time, and no way of running them costs less CPU (aiosqlite's hand-offs to its thread
-    cost more than the statements).
-
-    The consume floor's three statements all go through aiosqlite, its two writes in BEGIN
-    IMMEDIATE on the lock: an insert on the plain connection would block the event loop
-    while it waits for SQLite's write lock, which a consume of this process may hold until
-    the loop lets it commit."""
-
-    def __init__(self, conn: aiosqlite.Connection, inline: sqlite3.Connection) -> None:
-        self._conn = conn
-        self._inline = inline
-        self._writer = asyncio.Lock()
-
-    async def lookup(self, handle: str) -> tuple[str, str, int] | None:
-        async with self._conn.execute(_qmarks(SELECT), (handle,)) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else (row[0], row[1], row[2])
-
-    async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool:
-        return await self._write(_qmarks(UPDATE), (new, expires_at, handle, old)) == 1
-
-    async def account(self, email: str) -> tuple[str, str] | None:
-        row = self._inline.execute(_qmarks(ACCOUNT), (email,)).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None:
-        parameters = (handle, user_id, user_id, hash2, now, now + VALIDITY_MS)
-        self._inline.execute(_qmarks(INSERT), parameters)  # autocommit: its own transaction
-
-    async def consume_code(self, pre_auth_session_id: str, hash_: str, now: int) -> str | None:
-        async with self._immediate():
-            rows = list(
-                await self._conn.execute_fetchall(
-                    _qmarks(CONSUME), (pre_auth_session_id, hash_, now)
-                )
-            )
-        return str(rows[0][0]) if rows else None
-
-    async def passwordless_user(self, email: str) -> tuple[str, int] | None:
-        async with self._conn.execute(_qmarks(PASSWORDLESS_USER), (email,)) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else (row[0], row[1])
-
-    async def start_session(self, handle: str, user_id: str, hash2: str, now: int) -> None:
-        parameters = (handle, user_id, user_id, hash2, now, now + VALIDITY_MS)
-        await self._write(_qmarks(INSERT), parameters)
-
-    async def _write(self, sql: str, parameters: tuple[object, ...]) -> int:
-        async with self._immediate():
-            cursor = await self._conn.execute(sql, parameters)
-        return cursor.rowcount
-
-    @asynccontextmanager
-    async def _immediate(self) -> AsyncIterator[None]:
-        """A write transaction of this process's writer connection, queued on the lock."""
-        async with self._writer:
-            await self._begin_immediate()
-            try:
-                yield
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-
-    async def _begin_immediate(self) -> None:
-        # SQLite can refuse at once, without its busy handler, while the other process
-        # recovers or restarts the WAL; that passes in milliseconds.
-        for attempt in range(1, 50):
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError:
-                await asyncio.sleep(0.001 * attempt)
-        await self._conn.execute("BEGIN IMMEDIATE")
-
-
-class PostgresRows:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    async def lookup(self, handle: str) -> tuple[str, str, int] | None:
-        row = await self._pool.fetchrow(SELECT, handle)
-        return None if row is None else (row[0], row[1], row[2])
-
-    async def swap(self, handle: str, old: str, new: str, expires_at: int) -> bool:
-        status = await self._pool.execute(UPDATE, new, expires_at, handle, old)
-        return bool(status == "UPDATE 1")
-
-    async def account(self, email: str) -> tuple[str, str] | None:
-        row = await self._pool.fetchrow(ACCOUNT, email)
-        return None if row is None else (row[0], row[1])
-
-    async def insert(self, handle: str, user_id: str, hash2: str, now: int) -> None:
-        await self._pool.execute(INSERT, handle, user_id, hash2, now, now + VALIDITY_MS)
-
-    async def consume_code(self, pre_auth_session_id: str, hash_: str, now: int) -> str | None:
-        email = await self._pool.fetchval(CONSUME, pre_auth_session_id, hash_, now)
-        return None if email is None else str(email)
-
-    async def passwordless_user(self, email: str) -> tuple[str, int] | None:
-        row = await self._pool.fetchrow(PASSWORDLESS_USER, email)
-        return None if row is None else (row[0], row[1])
-
-    async def start_session(self, handle: str, user_id: str, hash2: str, now: int) -> None:
-        await self.insert(handle, user_id, hash2, now)
-
-
-@asynccontextmanager
-async def open_rows(url: str) -> AsyncIterator[Rows]:
-    if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
-        conn = await aiosqlite.connect(path, isolation_level=None, timeout=60)
-        inline = sqlite3.connect(path, isolation_level=None, timeout=60)
-        # A long busy timeout: two worker processes can starve each other of SQLite's write
-        # lock for seconds under this load; the floor waits (its p99 shows it) but never fails.
-        # Foreign keys on, as tokenward has them: a consumed device's codes go by the cascade.
-        pragmas = (
-            "journal_mode=WAL",
-            "busy_timeout=60000",
-            "synchronous=NORMAL",
-            "foreign_keys=ON",
+    @classmethod
+    async def discover(cls, http: httpx.AsyncClient, discovery_url: str) -> SocialProvider:
+        document = (await http.get(discovery_url)).raise_for_status().json()
+        jwks = (await http.get(document["jwks_uri"])).raise_for_status().json()
+        return cls(
+            os.environ.get("SOCIAL_THIRD_PARTY_ID", "bench-oidc"),
+            os.environ["SOCIAL_CLIENT_ID"],
+            os.environ["SOCIAL_CLIENT_SECRET"],
+            document["issuer"],
+            document["token_endpoint"],
+            {key["kid"]: jwt.PyJWK(key) for key in jwks["keys"]},
         )
-        for pragma in pragmas:
-            await conn.execute(f"PRAGMA {pragma}")
-            inline.execute(f"PRAGMA {pragma}")
-        try:
-            yield SqliteRows(conn, inline)
-        finally:
-            inline.close()
-            await conn.close()
-        return
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
-    try:
-        yield PostgresRows(pool)
-    finally:
-        await pool.close()
+
+    def verify(self, id_token: str) -> dict[str, Any]:
+        """The id token's claims; raises jwt.PyJWTError (or KeyError: an unknown key)."""
+        key = self.keys[jwt.get_unverified_header(id_token)["kid"]]
+        claims: dict[str, Any] = jwt.decode(
+            id_token,
+            key,
+            algorithms=["RS256"],
+            audience=self.client_id,
+            issuer=self.issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+        return claims
 
 
 def _b64(data: bytes) -> str:
@@ -268,8 +128,11 @@ def create_app() -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         with ThreadPoolExecutor(os.cpu_count()) as pool:
-            async with open_rows(os.environ["DATABASE_URL"]) as rows:
-                state["rows"], state["pool"] = rows, pool
+            async with open_rows(os.environ["DATABASE_URL"]) as rows, httpx.AsyncClient() as http:
+                state["rows"], state["pool"], state["http"] = rows, pool, http
+                discovery = os.environ.get("SOCIAL_DISCOVERY")
+                if discovery:
+                    state["social"] = await SocialProvider.discover(http, discovery)
                 yield
 
     def session_headers(
@@ -361,11 +224,54 @@ def create_app() -> Starlette:
             headers=session_headers(handle, user_id, token, None, now),
         )
 
+    async def sign_in_up(request: Request) -> Response:
+        rows: Rows = state["rows"]
+        provider: SocialProvider = state["social"]
+        body = json.loads(await request.body())
+        if body.get("thirdPartyId") != provider.third_party_id:
+            return JSONResponse({"message": "unknown provider"}, status_code=400)
+        redirect = body["redirectURIInfo"]
+        form = {
+            "grant_type": "authorization_code",
+            "code": redirect["redirectURIQueryParams"]["code"],
+            "redirect_uri": redirect["redirectURIOnProviderDashboard"],
+            "client_id": provider.client_id,
+            "client_secret": provider.client_secret,
+        }
+        answer = await state["http"].post(provider.token_endpoint, data=form)
+        if answer.status_code != 200:
+            return JSONResponse(REFUSED)
+        try:
+            claims = provider.verify(answer.json()["id_token"])
+        except (jwt.PyJWTError, KeyError):
+            return JSONResponse(REFUSED)
+        now = int(time.time() * 1000)
+        email = str(claims["email"]).lower()
+        account = SocialAccount(
+            provider.third_party_id, claims["sub"], email, claims.get("email_verified") is True, now
+        )
+        new_user_id = str(uuid.uuid4())
+        user_id, time_joined = await rows.upsert_social(account, new_user_id)
+        handle = str(uuid.uuid4())
+        token = f"{handle}.{secrets.token_urlsafe(32)}"
+        await rows.start_session(handle, user_id, floor_hash2(token), now)
+        user = {
+            "id": user_id,
+            "emails": [email],
+            "thirdParty": [{"id": provider.third_party_id, "userId": claims["sub"]}],
+            "timeJoined": time_joined,
+        }
+        return JSONResponse(
+            {"status": "OK", "createdNewRecipeUser": user_id == new_user_id, "user": user},
+            headers=session_headers(handle, user_id, token, None, now),
+        )
+
     return Starlette(
         routes=[
             Route("/auth/session/refresh", refresh, methods=["POST"]),
             Route("/auth/signin", sign_in, methods=["POST"]),
             Route("/auth/signinup/code/consume", consume_code, methods=["POST"]),
+            Route("/auth/signinup", sign_in_up, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -113,13 +113,16 @@ def refresh_load(url: str, load: Load, tokens: list[str], *, path: str) -> Resul
         Path(file.name).unlink()
 
 
-def consume_load(url: str, load: Load, bodies: list[bytes], *, path: str) -> Result:
+def consume_load(
+    url: str, load: Load, bodies: list[bytes], *, path: str, rid: str = "passwordless"
+) -> Result:
     """POST ``path`` with each body once (bench/lua/consume.lua): every request consumes a
-    passwordless code of its own. Running out of bodies fails the run."""
+    code of its own (passwordless, or a provider's for ``rid`` thirdparty). Running out of
+    bodies fails the run."""
     with tempfile.NamedTemporaryFile("wb", suffix=".bodies", delete=False) as file:
         file.write(b"\n".join(bodies) + b"\n")
     try:
-        return _run_wrk(url, load, "consume.lua", [file.name, path], [])
+        return _run_wrk(url, load, "consume.lua", [file.name, path, rid], [])
     finally:
         Path(file.name).unlink()
 

@@ -17,7 +17,7 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import growth, passwordless, peers, refresh, sign_in, verification
+from bench import growth, passwordless, peers, refresh, sign_in, social, verification
 from bench.common import Figure, machine
 from bench.load import Load
 
@@ -51,6 +51,10 @@ async def _passwordless(quick: bool) -> list[Figure]:
     return await passwordless.measure(_load(quick), (1,) if quick else (1, 2))
 
 
+async def _social(quick: bool) -> list[Figure]:
+    return await social.measure(_load(quick), (1,) if quick else (1, 2))
+
+
 async def _growth(quick: bool) -> list[Figure]:
     sizes = (100, 1000) if quick else (10**3, 10**5, 10**6)
     return await growth.measure(_load(quick), 50 if quick else 800, sizes)
@@ -70,6 +74,10 @@ GROUPS: dict[str, tuple[str, Group]] = {
     "passwordless": (
         "Figure 7: passwordless code consume over HTTP against the floor endpoint",
         _passwordless,
+    ),
+    "social": (
+        "Figure 8: social sign-in/up callback over HTTP against the floor endpoint",
+        _social,
     ),
 }
 

@@ -1,5 +1,6 @@
 """The servers the HTTP benchmarks load: `tokenward serve`, the floor endpoint, and the apps of
-figure 6, each a separate process (the tests' ``ServeProcess``) on the same uvicorn settings."""
+figure 6, each a separate process (the tests' ``ServeProcess``) on the same uvicorn settings;
+and figure 8's OpenID provider."""
 
 from __future__ import annotations
 
@@ -44,9 +45,18 @@ def tokenward_server(
 
 
 @contextmanager
-def floor_server(url: str, workers: int, log_dir: Path) -> Iterator[ServeProcess]:
-    env = clean_env(DATABASE_URL=url, WORKERS=str(workers))
+def floor_server(url: str, workers: int, log_dir: Path, **env: str) -> Iterator[ServeProcess]:
+    environment = clean_env(DATABASE_URL=url, WORKERS=str(workers), **env)
     command = [sys.executable, "-m", "bench.floor_app"]
+    with ServeProcess(ROOT, env=environment, command=command, log_dir=log_dir) as server:
+        yield server
+
+
+@contextmanager
+def oidc_provider(client_id: str, client_secret: str, log_dir: Path) -> Iterator[ServeProcess]:
+    """The local OpenID provider of figure 8 (bench/oidc_provider.py), one process."""
+    env = clean_env(CLIENT_ID=client_id, CLIENT_SECRET=client_secret)
+    command = [sys.executable, "-m", "bench.oidc_provider"]
     with ServeProcess(ROOT, env=env, command=command, log_dir=log_dir) as server:
         yield server
 

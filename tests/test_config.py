@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from tests.support.cli import clean_env, tokenward
 from tokenward import EmailBackend
 from tokenward.config import ConfigError, Settings, load_settings, redacted
+from tokenward.config.loader import settings_from_json, settings_to_json
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -137,6 +138,21 @@ def test_redaction_masks_every_secret() -> None:
     shown = repr(redacted(s))
     assert "hunter2" not in shown
     assert "postgresql://app:********@db.example.com/tw" in shown
+
+
+def test_settings_pass_to_worker_processes_whole() -> None:
+    """What `tokenward serve --workers N` hands its workers: every value, secrets in clear."""
+    provider = {
+        "thirdPartyId": "acme",
+        "clients": [{"clientId": "acme-web", "clientSecret": "hunter2-client"}],
+        "oidcDiscoveryEndpoint": "https://id.acme.example/.well-known/openid-configuration",
+    }
+    s = load_settings(overrides={"thirdparty_providers": [provider], "api_keys": "k" * 20})
+    again = settings_from_json(settings_to_json(s))
+    assert again == s
+    [client] = again.thirdparty_providers[0].clients
+    assert client.clientSecret is not None
+    assert client.clientSecret.get_secret_value() == "hunter2-client"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
--- Passwordless consume load for wrk: every request consumes a code no request has used.
--- Arguments (after --): a file of request bodies, one code per line; the path to POST.
+-- Code consume load for wrk: every request consumes a code no request has used (passwordless
+-- codes, or a provider's authorisation codes for the social sign-in/up).
+-- Arguments (after --): a file of request bodies, one code per line; the path to POST; the rid
+-- header (passwordless when absent).
 -- Each thread takes its share of the lines (line n goes to thread n mod WRK_THREADS) and
 -- sends each exactly once, in order. Any answer but 200 with an access token counts in
 -- `failed`; a request with no body left to send counts in `starved` (the run is invalid).
@@ -20,7 +22,7 @@ function init(args)
   starved = 0
   headers = {
     ["content-type"] = "application/json",
-    ["rid"] = "passwordless",
+    ["rid"] = args[3] or "passwordless",
     ["st-auth-mode"] = "header",
     ["fdi-version"] = "4.1",
   }

@@ -20,6 +20,10 @@ HTTP_GROUPS = {
         "Passwordless code consume over HTTP, SQLite",
         "Passwordless code consume over HTTP, PostgreSQL",
     ],
+    "social": [
+        "Social sign-in/up callback over HTTP, SQLite",
+        "Social sign-in/up callback over HTTP, PostgreSQL",
+    ],
     "peers": [
         "Peers: sign-in, tokenward embedded vs supertokens-python SDK app",
         "Peers: refresh, tokenward embedded vs supertokens-python SDK app",

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from tokenward.config.settings import ENV_PREFIX, Settings
+from tokenward.recipes.thirdparty.settings import ProviderSetting
 
 
 class ConfigError(Exception):
@@ -65,15 +66,19 @@ def load_settings(
 
 def settings_to_json(settings: Settings) -> str:
     """Serialise resolved settings, secrets included, for a child process of our own."""
-    values: dict[str, Any] = {}
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        elif isinstance(value, tuple):
-            value = [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
-        values[name] = value
-    return json.dumps(values)
+    return json.dumps({name: _plain(getattr(settings, name)) for name in Settings.model_fields})
+
+
+def _plain(value: Any) -> Any:
+    """A setting's value as JSON takes it, secrets in clear (third-party providers as their
+    provider JSON, client secrets included)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, ProviderSetting):
+        return value.as_json()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def settings_from_json(text: str) -> Settings:
