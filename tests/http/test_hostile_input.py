@@ -82,3 +82,34 @@ async def test_core_api_revokes_a_users_sessions_in_the_path_tenant_only(api: Ap
         "sessionHandlesRevoked": [acme.access.claims.session_handle],
     }
     assert await api.runtime.stores.sessions.get(public.access.claims.session_handle) is not None
+
+
+async def test_a_client_that_leaves_mid_body_is_no_server_error(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A load generator stopping, a browser tab closed: the body never arrives. That is no
+    "unhandled error" with a traceback in the logs."""
+    sent: list[dict[str, object]] = []
+    parts = iter(
+        [
+            {"type": "http.request", "body": b'{"formFields": [', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, object]:
+        return next(parts)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/auth/signin", "raw_path": b"/auth/signin", "query_string": b"",
+        "root_path": "", "headers": [(b"content-type", b"application/json"),
+                                     (b"rid", b"emailpassword")],
+        "client": ("127.0.0.1", 5000), "server": ("localhost", 3567), "state": {},
+    }  # fmt: skip
+    await api.app(scope, receive, send)
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [400]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 
@@ -110,6 +110,13 @@ async def unknown_tenant(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": "Unknown tenant"}, status_code=400)
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client closed the connection before its body arrived: nobody reads the answer, and
+    it is no server error (load generators and impatient browsers do it)."""
+    log.debug("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error during %s %s", request.method, request.url.path)
     return JSONResponse({"message": "Internal error"}, status_code=500)
@@ -129,5 +136,6 @@ SESSION_HANDLERS: dict[type[Exception] | int, ExceptionHandler] = {
     UnsupportedMediaType: unsupported_media_type,
     UnknownTenant: unknown_tenant,
     InvalidInput: invalid_input,
+    ClientDisconnect: client_gone,
 }
 """What ``Auth.install`` registers on an app (its own 500 handling stays the app's)."""
