@@ -26,7 +26,7 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
     callback_return_url,
 )
 from tokenward.recipes.thirdparty.rules.providers import InvalidProviderConfig
-from tokenward.recipes.thirdparty.rules.user_info import NoUserId
+from tokenward.recipes.thirdparty.rules.user_info import NoUserId, WrongHostedDomain
 from tokenward.recipes.thirdparty.service.providers import UnknownProvider
 from tokenward.recipes.thirdparty.service.sign_in import NoEmail, SignUpNotAllowed
 from tokenward.shared.id_tokens import InvalidIdToken
@@ -35,6 +35,7 @@ from tokenward.shared.outbound_http import ProviderError, ProviderRefused
 PROVIDER_DOWN = "The sign-in provider is not answering right now. Please try again."
 PROVIDER_REFUSED = "The sign-in provider did not confirm who you are. Please try again."
 REDIRECT_REFUSED = "This sign-in link does not belong to this website."
+DOMAIN_REFUSED = "This account's organisation cannot sign in here. Please use your work account."
 SIGN_UP_NOT_ALLOWED = (
     "Cannot sign in / up due to security reasons. Please try a different login method or "
     "contact support. (ERR_CODE_006)"
@@ -121,6 +122,9 @@ async def sign_in_up(request: Request) -> Response:
         raise BadRequest(str(invalid)) from None
     except RedirectNotAllowed:
         return _general(REDIRECT_REFUSED)
+    except WrongHostedDomain as refused:
+        audit(request, "sign_in.failure", tenant_id=tenant_id, reason=str(refused))
+        return _general(DOMAIN_REFUSED)
     except NoEmail:
         return JSONResponse({"status": "NO_EMAIL_GIVEN_BY_PROVIDER"})
     except SignUpNotAllowed:

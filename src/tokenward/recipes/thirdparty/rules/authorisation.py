@@ -62,6 +62,8 @@ def authorisation_url(provider: Provider, client: Client, redirect_uri: str) -> 
     }
     if client.scope:
         params["scope"] = " ".join(client.scope)
+    if provider.hosted_domain:
+        params["hd"] = str(client.additional_config.get("hd", "*"))
     for name, value in provider.authorization_endpoint_query_params.items():
         if value is None:
             params.pop(name, None)  # a configured null removes a default, as in SuperTokens

@@ -15,6 +15,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from tokenward.recipes.thirdparty.rules.built_ins import (
+    BUILT_IN,
+    OIDC_FIELDS,
+    BuiltIn,
+    UserFields,
+    built_in_for,
+)
 from tokenward.recipes.thirdparty.rules.client_secrets import InvalidSigningKey, SecretSigner
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -24,19 +31,6 @@ CLIENT_TYPES = ("web", "ios", "android", "desktop")
 
 class InvalidProviderConfig(ValueError):
     """A provider configuration that cannot be used; the message says which field and why."""
-
-
-@dataclass(frozen=True, slots=True)
-class UserFields:
-    """Where the user id, email and email-verified flag are in a provider's answer (dotted
-    paths, as SuperTokens' ``userInfoMap``)."""
-
-    user_id: str | None = None
-    email: str | None = None
-    email_verified: str | None = None
-
-
-OIDC_FIELDS = UserFields("sub", "email", "email_verified")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +73,12 @@ class Provider:
     trust_email_verified: bool = True
     """Whether the provider's ``email_verified`` is believed (an untrusted provider's emails are
     stored as unverified whatever it says)."""
+    user_emails_key: str | None = None
+    """Where the list is in the user-emails answer; None: the answer is the list."""
+    token_basic_auth: bool = False
+    """The code exchange authenticates the client with HTTP Basic, not in the form."""
+    hosted_domain: bool = False
+    """Google Workspaces: each client's ``additionalConfig.hd`` is asked for and checked."""
     accept_unchecked_access_tokens: bool = False
     """Whether a native app's bare access token is used though the provider has no API to tell
     whether it was issued to us (rules/access_tokens.py)."""
@@ -97,109 +97,6 @@ class Provider:
             if client.client_type == client_type:
                 return client
         raise InvalidProviderConfig(f"{self.third_party_id}: no client of type {client_type!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class BuiltIn:
-    """What a built-in provider fills in when the configuration leaves it unset."""
-
-    name: str
-    scope: tuple[str, ...]
-    discovery: str | None = None
-    """An issuer (``/.well-known/openid-configuration`` is appended) or None: OAuth 2.0 only."""
-    authorization_endpoint: str | None = None
-    token_endpoint: str | None = None
-    user_info_endpoint: str | None = None
-    from_user_info: UserFields = OIDC_FIELDS
-    authorization_params: Mapping[str, str] = field(default_factory=dict)
-    user_info_headers: Mapping[str, str] = field(default_factory=dict)
-    user_emails_path: str | None = None
-    """Appended to the user-info endpoint (the built-in one or the configuration's, as for
-    GitHub Enterprise) to list the user's emails (``Provider.user_emails_endpoint``)."""
-
-
-BUILT_IN: Mapping[str, BuiltIn] = {
-    "google": BuiltIn(
-        "Google",
-        ("openid", "email"),
-        discovery="https://accounts.google.com",
-        authorization_params={"included_grant_scopes": "true", "access_type": "offline"},
-    ),
-    "google-workspaces": BuiltIn(
-        "Google Workspaces",
-        ("openid", "email"),
-        discovery="https://accounts.google.com",
-        authorization_params={"included_grant_scopes": "true", "access_type": "offline"},
-    ),
-    "apple": BuiltIn(
-        "Apple",
-        ("openid", "email"),
-        discovery="https://appleid.apple.com",
-        authorization_params={"response_mode": "form_post"},
-    ),
-    "active-directory": BuiltIn("Active Directory", ("openid", "email")),
-    "okta": BuiltIn("Okta", ("openid", "email")),
-    "gitlab": BuiltIn("GitLab", ("openid", "email"), discovery="https://gitlab.com"),
-    "linkedin": BuiltIn(
-        "LinkedIn",
-        ("openid", "profile", "email"),
-        authorization_endpoint="https://www.linkedin.com/oauth/v2/authorization",
-        token_endpoint="https://www.linkedin.com/oauth/v2/accessToken",
-        user_info_endpoint="https://api.linkedin.com/v2/userinfo",
-        from_user_info=UserFields("sub", "email", "email_verified"),
-    ),
-    "github": BuiltIn(
-        "GitHub",
-        ("read:user", "user:email"),
-        authorization_endpoint="https://github.com/login/oauth/authorize",
-        token_endpoint="https://github.com/login/oauth/access_token",
-        user_info_endpoint="https://api.github.com/user",
-        from_user_info=UserFields("id", None, None),
-        user_info_headers={"Accept": "application/vnd.github+json"},
-        user_emails_path="/emails",
-    ),
-    "bitbucket": BuiltIn(
-        "Bitbucket",
-        ("account", "email"),
-        authorization_endpoint="https://bitbucket.org/site/oauth2/authorize",
-        token_endpoint="https://bitbucket.org/site/oauth2/access_token",
-        user_info_endpoint="https://api.bitbucket.org/2.0/user",
-        from_user_info=UserFields("uuid", "email", "email_verified"),
-    ),
-    "discord": BuiltIn(
-        "Discord",
-        ("identify", "email"),
-        authorization_endpoint="https://discord.com/oauth2/authorize",
-        token_endpoint="https://discord.com/api/oauth2/token",
-        user_info_endpoint="https://discord.com/api/users/@me",
-        from_user_info=UserFields("id", "email", "verified"),
-    ),
-    "facebook": BuiltIn(
-        "Facebook",
-        ("email",),
-        authorization_endpoint="https://www.facebook.com/v12.0/dialog/oauth",
-        token_endpoint="https://graph.facebook.com/v12.0/oauth/access_token",
-        user_info_endpoint="https://graph.facebook.com/me",
-        from_user_info=UserFields("id", "email", None),
-    ),
-    "twitter": BuiltIn(
-        "Twitter",
-        ("users.read", "tweet.read"),
-        authorization_endpoint="https://twitter.com/i/oauth2/authorize",
-        token_endpoint="https://api.twitter.com/2/oauth2/token",
-        user_info_endpoint="https://api.twitter.com/2/users/me",
-        from_user_info=UserFields("data.id", None, None),
-    ),
-}
-"""SuperTokens' built-in providers, by the ``thirdPartyId`` prefix that selects them (an id like
-``google-2`` or ``okta-acme`` is still Google's or Okta's)."""
-
-
-def built_in_for(third_party_id: str) -> BuiltIn | None:
-    for prefix in sorted(BUILT_IN, key=len, reverse=True):
-        if third_party_id == prefix or third_party_id.startswith(prefix + "-"):
-            return BUILT_IN[prefix]
-    return None
 
 
 def discovery_url(value: str, *, built_in: bool) -> str:
@@ -253,7 +150,10 @@ def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provi
         or (built_in.token_endpoint if built_in else None),
         token_endpoint_body_params=_params(config, "tokenEndpointBodyParams"),
         user_info_endpoint=user_info_endpoint,
-        user_info_endpoint_query_params=_params(config, "userInfoEndpointQueryParams"),
+        user_info_endpoint_query_params={
+            **(built_in.user_info_params if built_in else {}),
+            **_params(config, "userInfoEndpointQueryParams"),
+        },
         user_info_endpoint_headers={
             **(built_in.user_info_headers if built_in else {}),
             **_params(config, "userInfoEndpointHeaders"),
@@ -269,7 +169,10 @@ def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provi
             user_info_map.get("fromUserInfoAPI"),
             built_in.from_user_info if built_in else OIDC_FIELDS,
         ),
-        require_email=_flag(config, "requireEmail", True),
+        user_emails_key=built_in.user_emails_key if built_in else None,
+        token_basic_auth=built_in.token_basic_auth if built_in else False,
+        hosted_domain=built_in.hosted_domain if built_in else False,
+        require_email=_flag(config, "requireEmail", built_in.require_email if built_in else True),
         trust_email_verified=_flag(config, "trustEmailVerified", True),
         accept_unchecked_access_tokens=_flag(config, "acceptUncheckedAccessTokens", False),
     )
@@ -324,7 +227,9 @@ def _client(third_party_id: str, raw: Any, built_in: BuiltIn | None) -> Client:
         secret_signer=signer,
         client_type=_text(raw, "clientType", owner=third_party_id),
         scope=tuple(scope) if scope else (built_in.scope if built_in else None),
-        force_pkce=_flag(raw, "forcePKCE", False, owner=third_party_id),
+        force_pkce=_flag(
+            raw, "forcePKCE", built_in.force_pkce if built_in else False, owner=third_party_id
+        ),
         additional_config=additional,
     )
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tokenward.recipes.thirdparty.rules.providers import Provider, UserFields
+from tokenward.recipes.thirdparty.rules.built_ins import UserFields
+from tokenward.recipes.thirdparty.rules.providers import Client, Provider
 
 EMAILS = "emails"
 """The key under which the user-emails answer is added to the user info (as SuperTokens adds
@@ -51,16 +52,41 @@ def _from(data: Mapping[str, Any] | None, fields: UserFields) -> tuple[Any, Any,
 
 
 def primary_email(emails: Any) -> tuple[str, bool] | None:
-    """The primary address of a user-emails answer (GitHub's: a list of ``{email, primary,
-    verified, visibility}``) and whether it is verified, or None when none is primary."""
+    """The primary address of a user-emails list (GitHub's ``{email, primary, verified}``,
+    Bitbucket's ``{email, is_primary, is_confirmed}``) and whether it is verified, or None when
+    none is primary."""
     if not isinstance(emails, list):
         return None
     for entry in emails:
-        if isinstance(entry, Mapping) and entry.get("primary") is True:
+        if not isinstance(entry, Mapping):
+            continue
+        if entry.get("primary") is True or entry.get("is_primary") is True:
             email = entry.get("email")
             if isinstance(email, str) and email:
-                return email, entry.get("verified") is True
+                verified = entry.get("verified") is True or entry.get("is_confirmed") is True
+                return email, verified
     return None
+
+
+class WrongHostedDomain(ValueError):
+    """A Google Workspaces account of another domain than the client's ``hd``."""
+
+
+def check_hosted_domain(
+    provider: Provider,
+    client: Client,
+    id_token_claims: Mapping[str, Any] | None,
+    user_info: Mapping[str, Any] | None,
+) -> None:
+    """For Google Workspaces: the account's ``hd`` (from the verified id token, else the user
+    info) must be the client's ``additionalConfig.hd``, unless that is ``*`` (any Workspaces
+    domain; Google then still refuses personal accounts). Raises WrongHostedDomain."""
+    wanted = client.additional_config.get("hd", "*")
+    if not provider.hosted_domain or wanted == "*":
+        return
+    source = id_token_claims if id_token_claims is not None else user_info
+    if source is None or source.get("hd") != wanted:
+        raise WrongHostedDomain(f"{provider.third_party_id}: the account is not of {wanted}")
 
 
 def provider_user(

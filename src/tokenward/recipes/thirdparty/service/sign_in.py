@@ -27,7 +27,12 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
     check_redirect_uri,
 )
 from tokenward.recipes.thirdparty.rules.providers import Client, Provider
-from tokenward.recipes.thirdparty.rules.user_info import EMAILS, fake_email, provider_user
+from tokenward.recipes.thirdparty.rules.user_info import (
+    EMAILS,
+    check_hosted_domain,
+    fake_email,
+    provider_user,
+)
 from tokenward.recipes.thirdparty.service.providers import Discovered, TenantProviders
 from tokenward.shared.clock import Clock
 from tokenward.shared.emails import normalise_email
@@ -119,6 +124,7 @@ class ThirdPartySignIn:
                 f"{provider.third_party_id} gave neither an id token nor user info",
                 host=provider.third_party_id,
             )
+        check_hosted_domain(provider, client, claims, user_info)
         user = provider_user(provider, id_token_claims=claims, user_info=user_info)
         email = user.email
         if email is None:
@@ -160,7 +166,11 @@ class ThirdPartySignIn:
             "code": code,
             "redirect_uri": redirect_uri,
             "client_id": client.client_id,
-            **({"client_secret": secret} if (secret := self._secret(client)) else {}),
+            **(
+                {"client_secret": secret}
+                if (secret := self._secret(client)) and not provider.token_basic_auth
+                else {}
+            ),
             **({"code_verifier": pkce_verifier} if pkce_verifier else {}),
         }
         for name, value in provider.token_endpoint_body_params.items():
@@ -168,7 +178,8 @@ class ThirdPartySignIn:
                 form.pop(name, None)
             else:
                 form[name] = value
-        return await post_form_json(self._http, provider.token_endpoint, form)
+        basic = (client.client_id, secret) if provider.token_basic_auth and secret else None
+        return await post_form_json(self._http, provider.token_endpoint, form, auth=basic)
 
     def _secret(self, client: Client) -> str | None:
         if client.secret_signer is not None and client.client_secret is None:
@@ -212,9 +223,14 @@ class ThirdPartySignIn:
             self._http, provider.user_info_endpoint, headers=headers, params=params
         )
         if provider.user_emails_endpoint is not None:
-            info[EMAILS] = await get_json_list(
-                self._http, provider.user_emails_endpoint, headers=headers
-            )
+            if provider.user_emails_key is None:
+                listed: Any = await get_json_list(
+                    self._http, provider.user_emails_endpoint, headers=headers
+                )
+            else:
+                answer = await get_json(self._http, provider.user_emails_endpoint, headers=headers)
+                listed = answer.get(provider.user_emails_key)
+            info[EMAILS] = listed
         return info
 
     async def _check_access_token(self, provider: Provider, client: Client, token: str) -> None:
