@@ -151,6 +151,22 @@ async def test_a_replayed_code_or_wrong_verifier_signs_nobody_in(
     assert "st-access-token" not in replay.headers
 
 
+async def test_a_redirect_naming_another_issuer_is_refused(api: Api, op: OidcProvider) -> None:
+    """RFC 9207: the provider names itself in its redirect (oidc-provider does); a code sent
+    back with another issuer's name is a mix-up (OAUTH-05) and is not even exchanged."""
+    url = await authorisation(api)
+    verifier = url["pkceCodeVerifier"]
+    done = op.login("spa", CALLBACK, code_verifier=verifier, scope="openid email")
+    assert done.iss == op.issuer
+    mixed = redirect_info(done.code, verifier)
+    mixed["redirectURIQueryParams"]["iss"] = "https://other-idp.example"
+    refused = await sign_in_up(api, "acme", redirectURIInfo=mixed)
+    assert refused.json()["status"] == "GENERAL_ERROR" and "st-access-token" not in refused.headers
+    honest = redirect_info(done.code, verifier)
+    honest["redirectURIQueryParams"]["iss"] = done.iss
+    assert (await sign_in_up(api, "acme", redirectURIInfo=honest)).json()["status"] == "OK"
+
+
 @pytest.mark.parametrize(
     "uri", ["https://evil.example/auth/callback/acme", "http://localhost:3567@evil.example/cb"]
 )

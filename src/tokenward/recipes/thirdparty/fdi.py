@@ -22,6 +22,7 @@ from tokenward.http.tenants import tenant_of
 from tokenward.recipes.thirdparty.rules.access_tokens import ForeignAccessToken
 from tokenward.recipes.thirdparty.rules.authorisation import (
     BadCallback,
+    MixedUpIssuer,
     RedirectNotAllowed,
     callback_return_url,
 )
@@ -130,7 +131,13 @@ async def sign_in_up(request: Request) -> Response:
     except SignUpNotAllowed:
         audit(request, "sign_up.refused", tenant_id=tenant_id, reason=third_party_id)
         return JSONResponse({"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": SIGN_UP_NOT_ALLOWED})
-    except (InvalidIdToken, NoUserId, ForeignAccessToken, ProviderRefused) as refused:
+    except (
+        InvalidIdToken,
+        NoUserId,
+        ForeignAccessToken,
+        MixedUpIssuer,
+        ProviderRefused,
+    ) as refused:
         # ProviderRefused: a 4xx from the provider, e.g. a used, expired or forged code.
         audit(
             request, "sign_in.failure", tenant_id=tenant_id, reason=f"{third_party_id}: {refused}"

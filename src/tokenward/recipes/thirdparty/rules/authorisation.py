@@ -15,6 +15,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tokenward.recipes.thirdparty.rules.providers import Client, Provider
@@ -23,6 +24,19 @@ from tokenward.shared.encoding import b64url_encode
 
 class RedirectNotAllowed(ValueError):
     """A redirect URI outside the website's and the API's origins."""
+
+
+class MixedUpIssuer(ValueError):
+    """The redirect names another issuer than the provider's (RFC 9207 ``iss``): a code from
+    one provider replayed at another's callback (the mix-up attack)."""
+
+
+def check_response_issuer(query: Mapping[str, Any], issuer: str | None) -> None:
+    """When the provider's redirect carries ``iss`` (RFC 9207), it must be the provider's
+    issuer. Raises MixedUpIssuer."""
+    sent = query.get("iss")
+    if sent is not None and (issuer is None or sent != issuer):
+        raise MixedUpIssuer("the redirect's iss is not the provider's issuer")
 
 
 class BadCallback(ValueError):

@@ -25,6 +25,7 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
     AuthorisationUrl,
     authorisation_url,
     check_redirect_uri,
+    check_response_issuer,
 )
 from tokenward.recipes.thirdparty.rules.providers import Client, Provider
 from tokenward.recipes.thirdparty.rules.user_info import (
@@ -113,6 +114,7 @@ class ThirdPartySignIn:
             if redirect_uri is None or query is None:
                 raise ValueError("a sign-in needs the provider's redirect or its tokens")
             check_redirect_uri(redirect_uri, self._origins)
+            check_response_issuer(query, found.issuer)
             tokens = await self._exchange(provider, client, redirect_uri, query, pkce_verifier)
         claims = await self._id_token_claims(found, client, tokens.get("id_token"))
         access_token = tokens.get("access_token")
