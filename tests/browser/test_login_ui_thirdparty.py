@@ -147,7 +147,9 @@ def test_sign_in_with_the_provider_and_come_back_where_you_were(
     assert query["redirect_uri"] == [site.callback]
     assert query["code_challenge_method"] == ["S256"]
     [state] = query["state"]
-    assert len(json.loads(base64.b64decode(state))["state"]) == 43
+    made = json.loads(base64.b64decode(state))
+    assert len(made["state"]) == 43
+    assert made["frontendRedirectURI"] == site.callback  # where Apple's form_post comes back
 
     log_in_at_the_provider(page, "alice")
     expect(page).to_have_url(f"{site.url}/auth/account?from=provider")

@@ -353,7 +353,7 @@ async def test_provider_sign_ins_and_their_urls_are_limited_per_address(
             for _ in range(3)
         ]
         assert [r.status_code for r in urls] == [200, 200, 429]
-        body = {"thirdPartyId": "acme", "oAuthTokens": {}}
+        body = {"thirdPartyId": "acme", "oAuthTokens": {"access_token": "unchecked"}}
         sign_ins = [
             await api.client.post("/auth/signinup", json=body, headers=tp) for _ in range(3)
         ]

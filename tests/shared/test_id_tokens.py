@@ -455,3 +455,15 @@ def test_check_claims_is_pure() -> None:
         check_claims(claims(), issuer=ISSUER, audience=CLIENT_ID, nonce=NONCE, now=NOW + 661)
     with pytest.raises(InvalidIdToken, match="malformed exp"):
         check_claims(claims(exp=True), issuer=ISSUER, audience=CLIENT_ID, nonce=None, now=NOW)
+
+
+def test_an_authorized_party_may_be_another_client_of_ours() -> None:
+    """Google's Android and iOS sign-in: the web client is the audience, the app's client the
+    ``azp``; any other ``azp`` stays refused."""
+    android = claims(aud=CLIENT_ID, azp="android-client")
+    check = {"issuer": ISSUER, "audience": CLIENT_ID, "nonce": NONCE, "now": NOW}
+    check_claims(android, **check, authorized_parties={"android-client", CLIENT_ID})
+    with pytest.raises(InvalidIdToken, match="authorized party"):
+        check_claims(android, **check)
+    with pytest.raises(InvalidIdToken, match="authorized party"):
+        check_claims(claims(azp="someone-else"), **check, authorized_parties={"android-client"})

@@ -5,6 +5,7 @@ messages must never quote."""
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs
 
@@ -283,3 +284,22 @@ async def test_only_http_urls_are_accepted(client: httpx.AsyncClient) -> None:
         await get_json(client, "file:///etc/passwd")
     with pytest.raises(ValueError):
         await post_form_json(client, "https:///no-host", {})
+
+
+async def test_request_logs_keep_no_query(caplog: pytest.LogCaptureFixture) -> None:
+    """httpx logs each URL at INFO: a query may carry a credential (Facebook's token check
+    takes the app secret there), so the provider client's records drop it."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {}})
+
+    caplog.set_level(logging.INFO, logger="httpx")
+    async with make_client(transport=httpx.MockTransport(handler)) as client:
+        await get_json(
+            client,
+            "https://graph.facebook.example/debug_token",
+            params={"input_token": "user-token-xyz", "access_token": "app|secret-abc"},
+        )
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "httpx")
+    assert "debug_token?…" in logged
+    assert "secret-abc" not in logged and "user-token-xyz" not in logged

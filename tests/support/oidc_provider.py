@@ -301,21 +301,9 @@ class OidcProvider:
             scope=scope,
             extra_params=extra_params,
         )
-        own = http is None
-        client = http or httpx.Client(timeout=10)
-        try:
-            redirect = self._drive(client, url, redirect_uri, login)
-        finally:
-            if own:
-                client.close()
-        query = parse_qs(urlsplit(redirect).query)
-        first = {name: values[0] for name, values in query.items()}
-        if "error" in first:
-            raise OidcLoginError(
-                first["error"], first.get("error_description", ""), first.get("state")
-            )
+        redirect, first = self._follow(url, login, http)
         if "code" not in first:
-            raise OidcProviderError(f"no code in the redirect {redirect}:\n{self.output()}")
+            raise OidcProviderError(f"no code in the redirect {first}:\n{self.output()}")
         return Authorization(
             code=first["code"],
             state=first.get("state", ""),
@@ -331,11 +319,17 @@ class OidcProvider:
         """A login that starts at an authorization URL someone else built (an SDK's, say):
         the query of the redirect back to its ``redirect_uri`` (not called), e.g. ``code``.
         Raises OidcLoginError when the provider redirects back with an error."""
-        redirect_uri = parse_qs(urlsplit(authorization_url).query)["redirect_uri"][0]
+        return self._follow(authorization_url, login, http)[1]
+
+    def _follow(
+        self, url: str, login: str, http: httpx.Client | None
+    ) -> tuple[str, dict[str, str]]:
+        """The redirect back and its query; raises OidcLoginError for an error redirect."""
+        redirect_uri = parse_qs(urlsplit(url).query)["redirect_uri"][0]
         own = http is None
         client = http or httpx.Client(timeout=10)
         try:
-            redirect = self._drive(client, authorization_url, redirect_uri, login)
+            redirect = self._drive(client, url, redirect_uri, login)
         finally:
             if own:
                 client.close()
@@ -344,7 +338,7 @@ class OidcProvider:
             raise OidcLoginError(
                 query["error"], query.get("error_description", ""), query.get("state")
             )
-        return query
+        return redirect, query
 
     def _drive(self, client: httpx.Client, url: str, redirect_uri: str, login: str) -> str:
         target = urlsplit(redirect_uri)

@@ -183,8 +183,11 @@ def check_claims(
     nonce: str | None,
     now: float,
     leeway_s: float = DEFAULT_LEEWAY_S,
+    authorized_parties: Collection[str] = (),
 ) -> None:
-    """OIDC Core §3.1.3.7 steps 2-3, 9-11 on verified claims; raises InvalidIdToken."""
+    """OIDC Core §3.1.3.7 steps 2-3, 9-11 on verified claims; raises InvalidIdToken.
+    ``authorized_parties``: other client ids of ours that may be the ``azp`` (Google's
+    Android and iOS sign-in gives the web client's audience and the app client's ``azp``)."""
     if claims.get("iss") != issuer:
         raise InvalidIdToken("wrong issuer")
     aud = claims.get("aud")
@@ -199,7 +202,7 @@ def check_claims(
     azp = claims.get("azp")
     if len(audiences) > 1 and azp is None:
         raise InvalidIdToken("several audiences and no authorized party")
-    if azp is not None and azp != audience:
+    if azp is not None and azp != audience and azp not in authorized_parties:
         raise InvalidIdToken("wrong authorized party")
     exp = _time_claim(claims, "exp", required=True)
     if exp is None or now >= exp + leeway_s:
@@ -351,6 +354,7 @@ async def verify_id_token(
     nonce: str | None = None,
     leeway_s: float = DEFAULT_LEEWAY_S,
     now: float,
+    authorized_parties: Collection[str] = (),
 ) -> dict[str, Any]:
     """The claims of ``token`` once every check of the module docstring holds.
 
@@ -382,5 +386,6 @@ async def verify_id_token(
         claims = json_loads_object(payload)
     except ValueError:
         raise InvalidIdToken("malformed claims") from None
-    check_claims(claims, issuer=issuer, audience=audience, nonce=nonce, now=now, leeway_s=leeway_s)
+    check_claims(claims, issuer=issuer, audience=audience, nonce=nonce, now=now,
+                 leeway_s=leeway_s, authorized_parties=authorized_parties)  # fmt: skip
     return claims

@@ -35,6 +35,7 @@ replay to the provider). Neither retries a 5xx: the caller decides (the error is
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
@@ -109,6 +110,23 @@ class ProviderRefused(ProviderError):
         self.error_description = error_description
 
 
+class _QueryRedacted(logging.Filter):
+    """httpx logs each request's URL at INFO; a provider's query may carry a credential
+    (Facebook's token check takes the app secret and the user's token there). The query is
+    dropped from those records, whoever made the request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], httpx.URL):
+            url = args[1]
+            if url.query:
+                record.args = (args[0], f"{url.copy_with(query=None)}?…", *args[2:])
+        return True
+
+
+_REDACTION = _QueryRedacted()
+
+
 def make_client(
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -122,6 +140,7 @@ def make_client(
     """
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
+    logging.getLogger("httpx").addFilter(_REDACTION)  # once: a filter is added only once
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
         follow_redirects=False,

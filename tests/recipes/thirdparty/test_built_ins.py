@@ -39,7 +39,10 @@ def test_workspaces_asks_google_for_the_domain_and_checks_it() -> None:
     for provider, hd in ((anyone, "*"), (acme, "acme.example")):
         url = authorisation_url(provider, provider.clients[0], "https://app.example/cb").url
         assert parse_qs(urlsplit(url).query)["hd"] == [hd]
-    check_hosted_domain(anyone, anyone.clients[0], {"sub": "1"}, None)
+    check_hosted_domain(anyone, anyone.clients[0], {"sub": "1", "hd": "any.example"}, None)
+    for personal in ({"sub": "1"}, {"sub": "1", "hd": ""}, {"sub": "1", "hd": 7}):
+        with pytest.raises(WrongHostedDomain):  # a Gmail account has no hd: never Workspaces
+            check_hosted_domain(anyone, anyone.clients[0], personal, None)
     check_hosted_domain(acme, acme.clients[0], {"sub": "1", "hd": "acme.example"}, None)
     check_hosted_domain(acme, acme.clients[0], None, {"hd": "acme.example"})
     for claims, info in (({"sub": "1", "hd": "evil.example"}, None), ({"sub": "1"}, None),

@@ -4,15 +4,19 @@ own frontend API, against the real OpenID provider on loopback; SQLite and Postg
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from tests.support.api import Api, running_api
+from tests.support.clock import FakeClock
 from tests.support.oidc_provider import OidcClient, OidcProvider
+from tokenward.recipes.thirdparty.service.providers import TenantProviders
 
 KEY = "thirdparty-tenant-providers-key-0123"
 CORE = {"api-key": KEY, "cdi-version": "5.4"}
@@ -196,3 +200,39 @@ async def test_another_instance_sees_the_change_within_seconds(
         await remove(api, "corp")
         other.clock.now += 5_000
         assert await offered(other) == []
+
+
+class SlowConfigs:
+    """A store whose reads wait until the test lets them go, to interleave a change."""
+
+    def __init__(self, stored: list[dict[str, Any]]) -> None:
+        self.stored = stored
+        self.gate = asyncio.Event()
+
+    async def put_provider(
+        self, tenant_id: str, third_party_id: str, config: Any, *, now: int
+    ) -> bool:
+        self.stored.append(dict(config))
+        return True
+
+    async def remove_provider(self, tenant_id: str, third_party_id: str) -> bool:
+        self.stored[:] = [c for c in self.stored if c["thirdPartyId"] != third_party_id]
+        return True
+
+    async def tenant_providers(self, tenant_id: str) -> list[dict[str, Any]]:
+        snapshot = list(self.stored)
+        await self.gate.wait()
+        return snapshot
+
+
+async def test_a_read_overtaken_by_a_removal_is_not_cached(op: OidcProvider) -> None:
+    """A read that began before a removal must not keep the removed provider for 5 s."""
+    configs = SlowConfigs([corp(op)])
+    async with httpx.AsyncClient() as http:
+        providers = TenantProviders(configs, [], http, FakeClock())
+        slow_read = asyncio.create_task(providers.providers("public"))
+        await asyncio.sleep(0)  # the read has its snapshot and waits
+        configs.gate.set()
+        await providers.remove_provider("public", "corp")
+        assert [p.third_party_id for p in await slow_read] == ["corp"]  # what it read
+        assert await providers.providers("public") == []  # but not kept

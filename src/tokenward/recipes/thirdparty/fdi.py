@@ -29,7 +29,7 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
 from tokenward.recipes.thirdparty.rules.providers import InvalidProviderConfig
 from tokenward.recipes.thirdparty.rules.user_info import NoUserId, WrongHostedDomain
 from tokenward.recipes.thirdparty.service.providers import UnknownProvider
-from tokenward.recipes.thirdparty.service.sign_in import NoEmail, SignUpNotAllowed
+from tokenward.recipes.thirdparty.service.sign_in import NoEmail, NoTokens, SignUpNotAllowed
 from tokenward.shared.id_tokens import InvalidIdToken
 from tokenward.shared.outbound_http import ProviderError, ProviderRefused
 
@@ -99,7 +99,8 @@ async def sign_in_up(request: Request) -> Response:
             raise BadRequest(
                 "Please provide redirectURIOnProviderDashboard and redirectURIQueryParams"
             )
-        if not isinstance(redirect["redirectURIQueryParams"].get("code"), str):
+        code = redirect["redirectURIQueryParams"].get("code")
+        if not isinstance(code, str) or not code:
             return _general(PROVIDER_REFUSED)  # the provider sent the user back with an error
         verifier = redirect.get("pkceCodeVerifier")
         arguments = {
@@ -119,7 +120,7 @@ async def sign_in_up(request: Request) -> Response:
         raise BadRequest(
             f"the provider {third_party_id} could not be found in the configuration"
         ) from None
-    except InvalidProviderConfig as invalid:
+    except (InvalidProviderConfig, NoTokens) as invalid:
         raise BadRequest(str(invalid)) from None
     except RedirectNotAllowed:
         return _general(REDIRECT_REFUSED)

@@ -41,15 +41,20 @@ window.TokenwardThirdParty = (function () {
     }
   }
 
-  /* SuperTokens' state: base64 of JSON {state: <random>}, 256 random bits. */
-  function newState() {
+  /* SuperTokens' state: base64 of JSON {state: <random>, frontendRedirectURI}, 256 random
+     bits; the page to come back to is read by the API's Apple callback (form_post). */
+  function newState(page) {
     const bytes = crypto.getRandomValues(new Uint8Array(32));
     const base64 = btoa(String.fromCharCode(...bytes));
     const random = base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-    return btoa(JSON.stringify({ state: random }));
+    return btoa(JSON.stringify({ state: random, frontendRedirectURI: page }));
   }
 
-  const callbackURI = (id) => `${location.origin}${S.WEB}/callback/${encodeURIComponent(id)}`;
+  const callbackPage = (id) => `${location.origin}${S.WEB}/callback/${encodeURIComponent(id)}`;
+  /* Apple posts its answer (form_post): to the API, which sends the browser on to the page. */
+  const isApple = (id) => id === "apple" || id.startsWith("apple-");
+  const callbackURI = (id) =>
+    isApple(id) ? `${location.origin}${S.API}/callback/apple` : callbackPage(id);
 
   /* The buttons the server put on the page, one per configured provider. */
   function offer({ target }) {
@@ -67,7 +72,7 @@ window.TokenwardThirdParty = (function () {
     const response = await S.send(`/authorisationurl?${query}`, TP);
     const body = await S.json(response);
     if (!response.ok || !body || body.status !== "OK") return F.formError(F.problem(response, body));
-    const state = newState();
+    const state = newState(callbackPage(id));
     const kept = write({
       stateForAuthProvider: state,
       thirdPartyId: id,

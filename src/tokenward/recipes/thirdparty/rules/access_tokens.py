@@ -41,16 +41,9 @@ class NoTokenCheck(ValueError):
     """The provider has no way to check a bare access token (or lacks the secret it needs)."""
 
 
-def _family(third_party_id: str) -> str | None:
-    for name in ("google-workspaces", "google", "facebook", "gitlab", "discord", "github"):
-        if third_party_id == name or third_party_id.startswith(name + "-"):
-            return "google" if name == "google-workspaces" else name
-    return None
-
-
 def token_check(provider: Provider, client: Client, access_token: str) -> TokenCheck:
     """The request that tells whether ``access_token`` is ours. Raises NoTokenCheck."""
-    family = _family(provider.third_party_id)
+    family = provider.token_check
     bearer = {"Authorization": f"Bearer {access_token}"}
     if family == "google":
         return TokenCheck(

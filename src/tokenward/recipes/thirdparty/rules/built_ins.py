@@ -46,6 +46,8 @@ class BuiltIn:
     force_pkce: bool = False
     token_basic_auth: bool = False
     """The code exchange authenticates the client with HTTP Basic (Twitter), not the form."""
+    token_check: str | None = None
+    """Which token-check API tells whether an access token is ours (rules/access_tokens.py)."""
     hosted_domain: bool = False
     """Google Workspaces: the client's ``additionalConfig.hd`` goes to Google as ``hd`` and must
     be the ``hd`` of the user's token (``*``: any Workspaces domain)."""
@@ -57,6 +59,7 @@ BUILT_IN: Mapping[str, BuiltIn] = {
         ("openid", "email"),
         discovery="https://accounts.google.com",
         authorization_params={"included_grant_scopes": "true", "access_type": "offline"},
+        token_check="google",
     ),
     "google-workspaces": BuiltIn(
         "Google Workspaces",
@@ -64,6 +67,7 @@ BUILT_IN: Mapping[str, BuiltIn] = {
         discovery="https://accounts.google.com",
         authorization_params={"included_grant_scopes": "true", "access_type": "offline"},
         hosted_domain=True,
+        token_check="google",
     ),
     "apple": BuiltIn(
         "Apple",
@@ -73,7 +77,9 @@ BUILT_IN: Mapping[str, BuiltIn] = {
     ),
     "active-directory": BuiltIn("Active Directory", ("openid", "email")),
     "okta": BuiltIn("Okta", ("openid", "email")),
-    "gitlab": BuiltIn("GitLab", ("openid", "email"), discovery="https://gitlab.com"),
+    "gitlab": BuiltIn(
+        "GitLab", ("openid", "email"), discovery="https://gitlab.com", token_check="gitlab"
+    ),
     "linkedin": BuiltIn(
         "LinkedIn",
         ("openid", "profile", "email"),
@@ -91,6 +97,7 @@ BUILT_IN: Mapping[str, BuiltIn] = {
         from_user_info=UserFields("id", None, None),
         user_info_headers={"Accept": "application/vnd.github+json"},
         user_emails_path="/emails",
+        token_check="github",
     ),
     "bitbucket": BuiltIn(
         "Bitbucket",
@@ -109,6 +116,7 @@ BUILT_IN: Mapping[str, BuiltIn] = {
         token_endpoint="https://discord.com/api/oauth2/token",
         user_info_endpoint="https://discord.com/api/users/@me",
         from_user_info=UserFields("id", "email", "verified"),
+        token_check="discord",
     ),
     "facebook": BuiltIn(
         "Facebook",
@@ -118,6 +126,7 @@ BUILT_IN: Mapping[str, BuiltIn] = {
         user_info_endpoint="https://graph.facebook.com/me",
         from_user_info=UserFields("id", "email", None),
         user_info_params={"fields": "id,email"},
+        token_check="facebook",
     ),
     "twitter": BuiltIn(
         "Twitter",

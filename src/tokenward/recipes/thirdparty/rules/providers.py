@@ -77,6 +77,8 @@ class Provider:
     """Where the list is in the user-emails answer; None: the answer is the list."""
     token_basic_auth: bool = False
     """The code exchange authenticates the client with HTTP Basic, not in the form."""
+    token_check: str | None = None
+    """Which token-check API tells whether an access token is ours (rules/access_tokens.py)."""
     hosted_domain: bool = False
     """Google Workspaces: each client's ``additionalConfig.hd`` is asked for and checked."""
     accept_unchecked_access_tokens: bool = False
@@ -172,6 +174,7 @@ def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provi
         user_emails_key=built_in.user_emails_key if built_in else None,
         token_basic_auth=built_in.token_basic_auth if built_in else False,
         hosted_domain=built_in.hosted_domain if built_in else False,
+        token_check=built_in.token_check if built_in else None,
         require_email=_flag(config, "requireEmail", built_in.require_email if built_in else True),
         trust_email_verified=_flag(config, "trustEmailVerified", True),
         accept_unchecked_access_tokens=_flag(config, "acceptUncheckedAccessTokens", False),
@@ -187,11 +190,20 @@ def parse_provider(config: Mapping[str, Any], *, complete: bool = True) -> Provi
 
 
 def with_discovery(provider: Provider, document: Mapping[str, Any]) -> Provider:
-    """The provider with the endpoints its discovery document gives, where it left them unset."""
+    """The provider with the endpoints its discovery document gives, where it left them unset.
+    Each must be an https URL (http on loopback), as configured ones: a document cannot send
+    the code or a token elsewhere. Raises InvalidProviderConfig."""
 
     def pick(current: str | None, key: str) -> str | None:
+        if current:
+            return current
         value = document.get(key)
-        return current or (value if isinstance(value, str) and value else None)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise InvalidProviderConfig(f"{provider.third_party_id}: {key} must be a URL")
+        _check_url(provider.third_party_id, key, value)
+        return value
 
     return replace(
         provider,

@@ -79,13 +79,15 @@ def check_hosted_domain(
     user_info: Mapping[str, Any] | None,
 ) -> None:
     """For Google Workspaces: the account's ``hd`` (from the verified id token, else the user
-    info) must be the client's ``additionalConfig.hd``, unless that is ``*`` (any Workspaces
-    domain; Google then still refuses personal accounts). Raises WrongHostedDomain."""
-    wanted = client.additional_config.get("hd", "*")
-    if not provider.hosted_domain or wanted == "*":
+    info) must be the client's ``additionalConfig.hd``, or any domain for ``*``; a personal
+    account has none and is refused either way (the ``hd`` sent to Google is only a hint the
+    user can remove from the URL). Raises WrongHostedDomain."""
+    if not provider.hosted_domain:
         return
+    wanted = client.additional_config.get("hd", "*")
     source = id_token_claims if id_token_claims is not None else user_info
-    if source is None or source.get("hd") != wanted:
+    hd = source.get("hd") if source is not None else None
+    if not isinstance(hd, str) or not hd or (wanted != "*" and hd != wanted):
         raise WrongHostedDomain(f"{provider.third_party_id}: the account is not of {wanted}")
 
 
@@ -124,6 +126,12 @@ def provider_user(
         email.strip().lower() if email else None,
         email is not None and said_verified and provider.trust_email_verified,
     )
+
+
+def names_a_user(provider: Provider, user_info: Mapping[str, Any] | None) -> bool:
+    """Whether the user-info answer gives a user id where the provider's map says (so that it
+    can be compared with the id token's)."""
+    return _text_id(field(user_info, provider.from_user_info.user_id)) is not None
 
 
 def _text_id(value: Any) -> str | None:

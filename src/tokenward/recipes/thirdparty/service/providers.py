@@ -24,7 +24,7 @@ from tokenward.recipes.thirdparty.rules.providers import (
 )
 from tokenward.shared.clock import Clock
 from tokenward.shared.id_tokens import ASYMMETRIC_ALGORITHMS
-from tokenward.shared.outbound_http import get_json
+from tokenward.shared.outbound_http import ProviderUnavailable, get_json, host_of
 
 DISCOVERY_TTL_MS = 3_600_000
 TENANT_PROVIDERS_TTL_MS = 5_000
@@ -59,18 +59,24 @@ class TenantProviders:
         self._http = http
         self._clock = clock
         self._tenants: dict[str, tuple[int, dict[str, Provider]]] = {}
+        self._writes = 0
+        """Counts this process's changes: a read that a change overtook is not cached."""
         self._unusable: set[tuple[str, str]] = set()
         self._discovered: dict[tuple[str, str], Discovered] = {}
 
     async def providers(self, tenant_id: str) -> list[Provider]:
         return list((await self._tenant(tenant_id)).values())
 
-    async def provider(self, tenant_id: str, third_party_id: str) -> Discovered:
-        """The provider, its discovery document applied. Raises UnknownProvider or
-        ProviderUnavailable (discovery)."""
+    async def provider(self, tenant_id: str, third_party_id: str) -> Provider:
+        """The provider as configured. Raises UnknownProvider."""
         provider = (await self._tenant(tenant_id)).get(third_party_id)
         if provider is None:
             raise UnknownProvider(third_party_id)
+        return provider
+
+    async def discovered(self, tenant_id: str, provider: Provider) -> Discovered:
+        """The provider, its discovery document applied (cached an hour). Raises
+        ProviderUnavailable (the document is unreachable, garbage or names unusable URLs)."""
         return await self._discover(tenant_id, provider)
 
     async def put_provider(
@@ -84,14 +90,18 @@ class TenantProviders:
             raise InvalidProviderConfig("thirdPartyId is required")
         if not skip_validation:
             parse_provider(config, complete=False)
+        self._writes += 1
         created = await self._configs.put_provider(
             tenant_id, third_party_id, config, now=self._clock.now_ms()
         )
+        self._writes += 1
         self._tenants.pop(tenant_id, None)
         return created
 
     async def remove_provider(self, tenant_id: str, third_party_id: str) -> bool:
+        self._writes += 1
         removed = await self._configs.remove_provider(tenant_id, third_party_id)
+        self._writes += 1
         self._tenants.pop(tenant_id, None)
         return removed
 
@@ -104,6 +114,7 @@ class TenantProviders:
         cached = self._tenants.get(tenant_id)
         if cached is not None and now - cached[0] < TENANT_PROVIDERS_TTL_MS:
             return cached[1]
+        writes = self._writes
         providers = dict(self._configured)
         for config in await self._configs.tenant_providers(tenant_id):
             third_party_id = str(config.get("thirdPartyId"))
@@ -116,7 +127,8 @@ class TenantProviders:
                     self._unusable.add((tenant_id, third_party_id))
                     log.warning("provider %s of tenant %s is not offered: %s",
                                 third_party_id, tenant_id, unusable)  # fmt: skip
-        self._tenants[tenant_id] = (now, providers)
+        if writes == self._writes:  # else a change may have landed after this read began
+            self._tenants[tenant_id] = (now, providers)
         return providers
 
     async def _discover(self, tenant_id: str, provider: Provider) -> Discovered:
@@ -129,6 +141,13 @@ class TenantProviders:
             found = Discovered(provider, provider, None, ("RS256",), now)
         else:
             document = await get_json(self._http, provider.oidc_discovery_endpoint)
+            try:
+                applied = with_discovery(provider, document)
+            except InvalidProviderConfig as unusable:
+                raise ProviderUnavailable(
+                    f"discovery document of {provider.third_party_id}: {unusable}",
+                    host=host_of(provider.oidc_discovery_endpoint),
+                ) from None
             issuer = document.get("issuer")
             listed = document.get("id_token_signing_alg_values_supported")
             algorithms = tuple(
@@ -136,7 +155,7 @@ class TenantProviders:
             )
             found = Discovered(
                 provider,
-                with_discovery(provider, document),
+                applied,
                 issuer if isinstance(issuer, str) else None,
                 tuple(a for a in algorithms if a in ASYMMETRIC_ALGORITHMS) or ("RS256",),
                 now,

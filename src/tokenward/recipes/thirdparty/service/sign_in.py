@@ -30,21 +30,28 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
 from tokenward.recipes.thirdparty.rules.providers import Client, Provider
 from tokenward.recipes.thirdparty.rules.user_info import (
     EMAILS,
+    ProviderUser,
     check_hosted_domain,
     fake_email,
+    names_a_user,
     provider_user,
 )
 from tokenward.recipes.thirdparty.service.providers import Discovered, TenantProviders
 from tokenward.shared.clock import Clock
 from tokenward.shared.emails import normalise_email
-from tokenward.shared.id_tokens import JwksCache, verify_id_token
+from tokenward.shared.id_tokens import InvalidIdToken, JwksCache, verify_id_token
 from tokenward.shared.outbound_http import (
     ProviderUnavailable,
     get_json,
     get_json_list,
+    host_of,
     post_form_json,
     post_json,
 )
+
+
+class NoTokens(ValueError):
+    """An app sent neither an id token nor an access token."""
 
 
 class NoEmail(Exception):
@@ -82,11 +89,15 @@ class ThirdPartySignIn:
     async def authorisation_url(
         self, tenant_id: str, third_party_id: str, redirect_uri: str, client_type: str | None
     ) -> AuthorisationUrl:
-        """Raises UnknownProvider, RedirectNotAllowed, InvalidProviderConfig (client type) or
-        ProviderUnavailable (discovery)."""
-        found = await self._providers.provider(tenant_id, third_party_id)
+        """Raises UnknownProvider, InvalidProviderConfig (client type), RedirectNotAllowed
+        (checked before any call to the provider) or ProviderUnavailable (discovery)."""
+        configured = await self._providers.provider(tenant_id, third_party_id)
+        configured.client(client_type)
         check_redirect_uri(redirect_uri, self._origins)
-        return authorisation_url(found.provider, found.provider.client(client_type), redirect_uri)
+        provider = (await self._providers.discovered(tenant_id, configured)).provider
+        if provider.authorization_endpoint is None:
+            raise _unavailable(provider, "no authorization endpoint")
+        return authorisation_url(provider, provider.client(client_type), redirect_uri)
 
     async def sign_in_up(
         self,
@@ -101,33 +112,26 @@ class ThirdPartySignIn:
     ) -> SignedInUp:
         """With ``redirect_uri`` and ``query`` (the provider's redirect), the code is exchanged
         for tokens; with ``tokens``, those are used. Raises UnknownProvider, RedirectNotAllowed,
-        InvalidIdToken, ForeignAccessToken, ProviderUnavailable, ProviderRefused, NoUserId,
-        NoEmail or SignUpNotAllowed (the app's sign-up check, for an account without a user).
-
-        Tokens from the app are trusted only as far as they prove they are ours: an id token
-        by its audience; a bare access token by the provider's token-check API."""
-        found = await self._providers.provider(tenant_id, third_party_id)
-        provider = found.provider
-        client = provider.client(client_type)
-        from_app = tokens is not None
-        if tokens is None:
+        MixedUpIssuer, InvalidIdToken, ForeignAccessToken, ProviderUnavailable,
+        ProviderRefused, NoUserId, WrongHostedDomain, NoEmail or SignUpNotAllowed (the app's
+        sign-up check, for an account without a user)."""
+        configured = await self._providers.provider(tenant_id, third_party_id)
+        configured.client(client_type)
+        if tokens is not None:
+            found = await self._providers.discovered(tenant_id, configured)
+            user = await self._user_from_app(found, found.provider.client(client_type), tokens)
+        else:
             if redirect_uri is None or query is None:
                 raise ValueError("a sign-in needs the provider's redirect or its tokens")
             check_redirect_uri(redirect_uri, self._origins)
+            found = await self._providers.discovered(tenant_id, configured)
+            client = found.provider.client(client_type)
             check_response_issuer(query, found.issuer)
-            tokens = await self._exchange(provider, client, redirect_uri, query, pkce_verifier)
-        claims = await self._id_token_claims(found, client, tokens.get("id_token"))
-        access_token = tokens.get("access_token")
-        if from_app and claims is None and isinstance(access_token, str):
-            await self._check_access_token(provider, client, access_token)
-        user_info = await self._user_info(provider, access_token)
-        if claims is None and user_info is None:
-            raise ProviderUnavailable(
-                f"{provider.third_party_id} gave neither an id token nor user info",
-                host=provider.third_party_id,
+            exchanged = await self._exchange(
+                found.provider, client, redirect_uri, query, pkce_verifier
             )
-        check_hosted_domain(provider, client, claims, user_info)
-        user = provider_user(provider, id_token_claims=claims, user_info=user_info)
+            user = await self._user_from_exchange(found, client, exchanged)
+        provider = found.provider
         email = user.email
         if email is None:
             if provider.require_email:
@@ -148,6 +152,56 @@ class ThirdPartySignIn:
             tenant_id, account, new_user_id=str(uuid.uuid4()), now=now
         )
 
+    async def _user_from_exchange(
+        self, found: Discovered, client: Client, tokens: Mapping[str, Any]
+    ) -> ProviderUser:
+        """The tokens came straight from the provider's token endpoint: an id token we have
+        no keys to check is ignored (as SuperTokens does: LinkedIn's, say), never trusted."""
+        provider = found.provider
+        checkable = provider.jwks_uri is not None and found.issuer is not None
+        id_token = tokens.get("id_token") if checkable else None
+        claims = await self._id_token_claims(found, client, id_token)
+        user_info = await self._user_info(provider, tokens.get("access_token"))
+        return self._user(provider, client, claims, user_info)
+
+    async def _user_from_app(
+        self, found: Discovered, client: Client, tokens: Mapping[str, Any]
+    ) -> ProviderUser:
+        """Tokens an app sends count only as far as they prove they are ours: an id token by
+        its audience; an access token by the provider's token-check API, unless the user info
+        it reads names the id token's user (OIDC Core 5.3.2)."""
+        provider = found.provider
+        id_token, access_token = tokens.get("id_token"), tokens.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            access_token = None
+        if not isinstance(id_token, str) or not id_token:
+            if access_token is None:
+                raise NoTokens("oAuthTokens needs an id_token or an access_token")
+            id_token = None
+        if id_token is not None and (provider.jwks_uri is None or found.issuer is None):
+            raise InvalidIdToken(f"{provider.third_party_id}: no keys to check an id token")
+        claims = await self._id_token_claims(found, client, id_token)
+        user_info = None
+        if access_token is not None and provider.user_info_endpoint is not None:
+            if claims is None or provider.from_user_info.user_id is None:
+                await self._check_access_token(provider, client, access_token)
+            user_info = await self._user_info(provider, access_token)
+            if claims is not None and not names_a_user(provider, user_info):
+                user_info = None  # cannot be tied to the id token's user: not used
+        return self._user(provider, client, claims, user_info)
+
+    def _user(
+        self,
+        provider: Provider,
+        client: Client,
+        claims: Mapping[str, Any] | None,
+        user_info: Mapping[str, Any] | None,
+    ) -> ProviderUser:
+        if claims is None and user_info is None:
+            raise _unavailable(provider, "neither an id token nor user info")
+        check_hosted_domain(provider, client, claims, user_info)
+        return provider_user(provider, id_token_claims=claims, user_info=user_info)
+
     async def _exchange(
         self,
         provider: Provider,
@@ -160,9 +214,7 @@ class ThirdPartySignIn:
         if not isinstance(code, str) or not code:
             raise ValueError("the provider's redirect carries no code")
         if provider.token_endpoint is None:
-            raise ProviderUnavailable(
-                f"{provider.third_party_id}: no token endpoint", host=provider.third_party_id
-            )
+            raise _unavailable(provider, "no token endpoint")
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -197,10 +249,7 @@ class ThirdPartySignIn:
             return None
         provider = found.provider
         if provider.jwks_uri is None or found.issuer is None:
-            raise ProviderUnavailable(
-                f"{provider.third_party_id}: an id token, but no keys or issuer to check it",
-                host=provider.third_party_id,
-            )
+            raise ValueError("callers check that the provider's keys and issuer are known")
         return await verify_id_token(
             id_token,
             jwks=self._jwks,
@@ -209,6 +258,7 @@ class ThirdPartySignIn:
             audience=client.client_id,
             allowed_algorithms=found.algorithms,
             now=self._clock.now_ms() / 1000,
+            authorized_parties={c.client_id for c in provider.clients},
         )
 
     async def _user_info(self, provider: Provider, access_token: Any) -> dict[str, Any] | None:
@@ -256,3 +306,9 @@ class ThirdPartySignIn:
             answer = await get_json(self._http, check.url, headers=check.headers,
                                     params=check.params)  # fmt: skip
         check_answer(check.reader, answer, {c.client_id for c in provider.clients})
+
+
+def _unavailable(provider: Provider, why: str) -> ProviderUnavailable:
+    where = provider.oidc_discovery_endpoint or provider.token_endpoint
+    host = host_of(where) if where else provider.third_party_id
+    return ProviderUnavailable(f"{provider.third_party_id}: {why}", host=host)
