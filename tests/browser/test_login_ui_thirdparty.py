@@ -33,6 +33,7 @@ from tests.support.smtp import free_port
 
 LOOPBACK = {"127.0.0.1", "localhost"}
 ATTEMPT = "tokenward.thirdparty.attempt"
+APPLE_SECRET = "apple-web-client-secret-0123456789"
 BAD_STATE = re.compile(r"not started in this browser tab, or it took longer than 10 minutes")
 
 
@@ -53,8 +54,14 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     shutil.copyfile(sqlite_template, database)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    apple_client = OidcClient(
+        "apple-web",
+        [f"{url}/auth/callback/apple"],
+        client_secret=APPLE_SECRET,
+        token_endpoint_auth_method="client_secret_post",
+    )
     with OidcProvider(
-        clients=[OidcClient("spa", [f"{url}/auth/callback/acme"])],
+        clients=[OidcClient("spa", [f"{url}/auth/callback/acme"]), apple_client],
         accounts={
             "alice": {"email": "alice@example.com", "email_verified": True},
             "nobody": {"email": None},
@@ -66,11 +73,19 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "oidcDiscoveryEndpoint": op.discovery_url,
             "clients": [{"clientId": "spa", "scope": ["openid", "email"]}],
         }
+        # Apple, its endpoints on the local provider, which answers with form_post as Apple
+        # does (the built-in adds response_mode=form_post); a stored secret stands in for the
+        # signed one (test_client_secrets.py proves that).
+        apple = {
+            "thirdPartyId": "apple",
+            "oidcDiscoveryEndpoint": op.discovery_url,
+            "clients": [{"clientId": "apple-web", "clientSecret": APPLE_SECRET}],
+        }
         env = clean_env(
             TOKENWARD_DATABASE_URL=f"sqlite:///{database}",
             TOKENWARD_API_DOMAIN=url,
             TOKENWARD_EMAIL_VERIFICATION="REQUIRED",
-            TOKENWARD_THIRDPARTY_PROVIDERS=json.dumps([acme]),
+            TOKENWARD_THIRDPARTY_PROVIDERS=json.dumps([acme, apple]),
             TOKENWARD_RATE_LIMITING="false",
         )
         with ServeProcess(directory, env=env, port=port):
@@ -176,6 +191,23 @@ def test_sign_in_with_the_provider_and_come_back_where_you_were(
     expect(page).to_have_url(f"{site.url}/auth/account")
     assert signed_in_user_id(page, "alice@example.com") == first
     assert len(signinup) == 2
+
+
+def test_apple_posts_its_answer_to_the_api_which_sends_the_browser_to_the_page(
+    site: Site, context: BrowserContext, page: Page
+) -> None:
+    """Apple's form_post: the provider's page posts code and state to the API's
+    /auth/callback/apple, which 303s to the page named in the state; the page finishes."""
+    posted = requests_to(context, "/auth/callback/apple")
+    page.goto(f"{site.url}/auth")
+    page.get_by_role("button", name="Continue with Apple").click()
+    expect(page.locator("input[name=login]")).to_be_visible()
+    log_in_at_the_provider(page, "alice")
+    expect(page).to_have_url(f"{site.url}/auth/account")
+    signed_in_user_id(page, "alice@example.com")
+    methods = [r.method for r in posted]
+    assert methods[:2] == ["POST", "GET"], methods  # the form_post, then the 303 to the page
+    assert "code=" in (posted[0].post_data or "")
 
 
 def rewrite_the_callback(
