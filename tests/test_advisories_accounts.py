@@ -27,7 +27,11 @@ from tests.support.attacks import (
     sign_up,
 )
 from tests.support.forge import parts
+from tests.support.github import CLIENT_ID as GITHUB_CLIENT_ID
+from tests.support.github import CLIENT_SECRET as GITHUB_CLIENT_SECRET
+from tests.support.github import GitHubShaped, GitHubUser, address
 from tests.support.smtp import SmtpSink, first_url, smtp_settings, token_from
+from tests.support.social import authorisation, redirected
 from tokenward.recipes.session.service.types import IssuedTokens
 
 
@@ -362,13 +366,34 @@ async def test_auth_06_no_sign_in_pathway_but_passwords_and_codes_exists(api: Ap
     await assert_no_pathway(api, MFA_ROUTES + THIRD_PARTY_ROUTES + WEBAUTHN_ROUTES)
 
 
-async def test_oauth_01_oauth_02_oauth_03_oauth_04_no_third_party_login_exists(api: Api) -> None:
+async def test_oauth_without_providers_no_third_party_route_signs_anyone_in(api: Api) -> None:
+    """OAUTH-01..04 with providers configured: tests/recipes/thirdparty (SECURITY.md row 22)."""
     await assert_no_pathway(api, THIRD_PARTY_ROUTES)
 
 
-async def test_auth_07_no_federated_identity_can_reach_an_account(api: Api) -> None:
-    # An unverified "social" identity carrying a known user's email finds no door at all.
-    await assert_no_pathway(api, [route for route in THIRD_PARTY_ROUTES if route[0] == "POST"])
+async def test_auth_07_a_provider_account_never_reaches_an_account_by_its_email(
+    database_url: str,
+) -> None:
+    """A provider account is keyed by (provider, its user id), never by email: one whose email
+    is a known user's, verified or not, is a separate user; the known account is untouched.
+    (Linking comes with #15, off by default and only on verified emails.)"""
+    users = [
+        GitHubUser(1, "squatter", [address("known@example.com", verified=False)]),
+        GitHubUser(2, "twin", [address("known@example.com", verified=True)]),
+    ]
+    with GitHubShaped(users) as github:
+        client = {"clientId": GITHUB_CLIENT_ID, "clientSecret": GITHUB_CLIENT_SECRET}
+        provider = {"thirdPartyId": "github", **github.endpoints(), "clients": [client]}
+        async with running_api(database_url, thirdparty_providers=[provider]) as api:
+            known = (await sign_up(api, "known@example.com")).json()["user"]
+            for login, verified in (("squatter", False), ("twin", True)):
+                url = await authorisation(api, "github")
+                code = github.consent(url["urlWithQueryParams"], login)
+                body = (await redirected(api, "github", code)).json()
+                assert body["status"] == "OK" and body["createdNewRecipeUser"] is True
+                assert body["user"]["id"] != known["id"]
+                assert body["user"]["loginMethods"][0]["verified"] is verified
+            assert (await sign_in(api, "known@example.com")).json()["user"] == known
 
 
 async def test_in_01_in_02_in_03_in_04_hostile_bodies(api: Api) -> None:
