@@ -16,7 +16,7 @@ import pytest
 from tests.support.api import Api, running_api
 from tests.support.clock import FakeClock
 from tests.support.oidc_provider import OidcClient, OidcProvider
-from tokenward.recipes.thirdparty.service.providers import TenantProviders
+from tokenward.recipes.thirdparty.service.providers import MAX_CACHED, TenantProviders
 
 KEY = "thirdparty-tenant-providers-key-0123"
 CORE = {"api-key": KEY, "cdi-version": "5.4"}
@@ -236,3 +236,16 @@ async def test_a_read_overtaken_by_a_removal_is_not_cached(op: OidcProvider) -> 
         await providers.remove_provider("public", "corp")
         assert [p.third_party_id for p in await slow_read] == ["corp"]  # what it read
         assert await providers.providers("public") == []  # but not kept
+
+
+async def test_tenant_ids_in_urls_cannot_grow_the_cache_without_bound(op: OidcProvider) -> None:
+    """Any well-formed tenant id in a URL is looked up: the per-tenant cache keeps at most
+    MAX_CACHED of them, the oldest going first."""
+    configs = SlowConfigs([])
+    configs.gate.set()
+    async with httpx.AsyncClient() as http:
+        providers = TenantProviders(configs, [], http, FakeClock())
+        for n in range(MAX_CACHED + 50):
+            await providers.providers(f"t-{n}")
+        assert len(providers._tenants) == MAX_CACHED
+        assert "t-0" not in providers._tenants and f"t-{MAX_CACHED + 49}" in providers._tenants

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,8 +28,13 @@ from tokenward.shared.outbound_http import ProviderUnavailable, get_json, host_o
 
 DISCOVERY_TTL_MS = 3_600_000
 TENANT_PROVIDERS_TTL_MS = 5_000
+MAX_CACHED = 1_024
+"""Entries each cache keeps: any well-formed tenant id in a URL makes one, so they are bounded
+(the oldest goes first)."""
 
 log = logging.getLogger(__name__)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class UnknownProvider(LookupError):
@@ -128,7 +133,7 @@ class TenantProviders:
                     log.warning("provider %s of tenant %s is not offered: %s",
                                 third_party_id, tenant_id, unusable)  # fmt: skip
         if writes == self._writes:  # else a change may have landed after this read began
-            self._tenants[tenant_id] = (now, providers)
+            _bounded_put(self._tenants, tenant_id, (now, providers))
         return providers
 
     async def _discover(self, tenant_id: str, provider: Provider) -> Discovered:
@@ -160,5 +165,12 @@ class TenantProviders:
                 tuple(a for a in algorithms if a in ASYMMETRIC_ALGORITHMS) or ("RS256",),
                 now,
             )
-        self._discovered[key] = found
+        _bounded_put(self._discovered, key, found)
         return found
+
+
+def _bounded_put(cache: dict[K, V], key: K, value: V) -> None:
+    cache.pop(key, None)
+    if len(cache) >= MAX_CACHED:
+        del cache[next(iter(cache))]
+    cache[key] = value
