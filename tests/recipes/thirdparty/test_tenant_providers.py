@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.api import Api, running_api
 from tests.support.clock import FakeClock
+from tests.support.idp import Answer, FakeProvider
 from tests.support.oidc_provider import OidcClient, OidcProvider
 from tokenward.recipes.thirdparty.service.providers import MAX_CACHED, TenantProviders
 
@@ -23,6 +24,7 @@ CORE = {"api-key": KEY, "cdi-version": "5.4"}
 TP = {"rid": "thirdparty", "fdi-version": "4.2"}
 CALLBACK = "http://localhost:3567/auth/callback/corp"
 SECRET = "the corp client secret, from the core API"
+WELL_KNOWN = "/.well-known/openid-configuration"
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +251,23 @@ async def test_tenant_ids_in_urls_cannot_grow_the_cache_without_bound(op: OidcPr
             await providers.providers(f"t-{n}")
         assert len(providers._tenants) == MAX_CACHED
         assert "t-0" not in providers._tenants and f"t-{MAX_CACHED + 49}" in providers._tenants
+
+
+async def test_concurrent_requests_on_a_cold_cache_fetch_the_document_once() -> None:
+    """A slow provider is asked for its discovery document once, not once per waiting user."""
+    with FakeProvider() as idp:
+        document = {"issuer": idp.base_url, "authorization_endpoint": idp.url("/authorize"),
+                    "token_endpoint": idp.url("/token"), "jwks_uri": idp.url("/jwks")}  # fmt: skip
+        idp.answer(WELL_KNOWN, Answer(body=document, delay_s=0.3))  # long enough to overlap
+        config = {"thirdPartyId": "slow", "oidcDiscoveryEndpoint": idp.url(WELL_KNOWN),
+                  "clients": [{"clientId": "c"}]}  # fmt: skip
+        configs = SlowConfigs([config])
+        configs.gate.set()
+        async with httpx.AsyncClient() as http:
+            providers = TenantProviders(configs, [], http, FakeClock())
+            provider = await providers.provider("public", "slow")
+            found = await asyncio.gather(
+                *(providers.discovered("public", provider) for _ in range(10))
+            )
+        assert idp.hits[WELL_KNOWN] == 1
+        assert {f.provider.token_endpoint for f in found} == {idp.url("/token")}

@@ -8,6 +8,7 @@ core API is seen within seconds; a change made through this one is seen at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ class TenantProviders:
         """Counts this process's changes: a read that a change overtook is not cached."""
         self._unusable: set[tuple[str, str]] = set()
         self._discovered: dict[tuple[str, str], Discovered] = {}
+        self._discovering: dict[tuple[str, str], asyncio.Lock] = {}
+        """One fetch of a document at a time: concurrent requests on a cold cache share it."""
 
     async def providers(self, tenant_id: str) -> list[Provider]:
         return list((await self._tenant(tenant_id)).values())
@@ -137,11 +140,26 @@ class TenantProviders:
         return providers
 
     async def _discover(self, tenant_id: str, provider: Provider) -> Discovered:
-        now = self._clock.now_ms()
         key = (tenant_id, provider.third_party_id)
+        cached = self._fresh(key, provider)
+        if cached is not None:
+            return cached
+        lock = self._discovering.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            _bounded_put(self._discovering, key, lock)
+        async with lock:
+            return self._fresh(key, provider) or await self._fetch(key, provider)
+
+    def _fresh(self, key: tuple[str, str], provider: Provider) -> Discovered | None:
         cached = self._discovered.get(key)
+        now = self._clock.now_ms()
         if cached is not None and cached.source == provider and now - cached.at < DISCOVERY_TTL_MS:
             return cached
+        return None
+
+    async def _fetch(self, key: tuple[str, str], provider: Provider) -> Discovered:
+        now = self._clock.now_ms()
         if provider.oidc_discovery_endpoint is None:
             found = Discovered(provider, provider, None, ("RS256",), now)
         else:
