@@ -467,3 +467,21 @@ def test_an_authorized_party_may_be_another_client_of_ours() -> None:
         check_claims(android, **check)
     with pytest.raises(InvalidIdToken, match="authorized party"):
         check_claims(claims(azp="someone-else"), **check, authorized_parties={"android-client"})
+
+
+def test_microsofts_multi_tenant_issuer_is_the_tokens_own_directory() -> None:
+    """login.microsoftonline.com/common: the document's issuer is a template with
+    ``{tenantid}``; the token's ``iss`` must be it with the token's own ``tid``."""
+    template = "https://login.microsoftonline.com/{tenantid}/v2.0"
+    tid = "9188040d-6c67-4c5b-b112-36a304b66dad"
+    own = f"https://login.microsoftonline.com/{tid}/v2.0"
+    check = {"issuer": template, "audience": CLIENT_ID, "nonce": NONCE, "now": NOW}
+    check_claims(claims(iss=own, tid=tid), **check)
+    for bad in (
+        claims(iss=own),  # no tid
+        claims(iss=own, tid="72f988bf-86f1-41af-91ab-2d7cd011db47"),  # another directory's
+        claims(iss=template, tid="{tenantid}"),
+        claims(iss="https://evil.example/x/v2.0", tid=tid),
+    ):
+        with pytest.raises(InvalidIdToken, match="wrong issuer"):
+            check_claims(bad, **check)

@@ -26,6 +26,7 @@ A JWKS that cannot be fetched raises ``ProviderUnavailable`` (retryable) from ou
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -175,6 +176,18 @@ def select_key(keys: Sequence[Jwk], kid: str | None, alg: str) -> Jwk | None:
     return fitting[0] if fitting else None
 
 
+_TENANT_ID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _expected_issuer(issuer: str, claims: Mapping[str, Any]) -> str | None:
+    if "{tenantid}" not in issuer:
+        return issuer
+    tid = claims.get("tid")
+    if not isinstance(tid, str) or not _TENANT_ID.fullmatch(tid):
+        return None
+    return issuer.replace("{tenantid}", tid)
+
+
 def check_claims(
     claims: Mapping[str, Any],
     *,
@@ -187,8 +200,10 @@ def check_claims(
 ) -> None:
     """OIDC Core §3.1.3.7 steps 2-3, 9-11 on verified claims; raises InvalidIdToken.
     ``authorized_parties``: other client ids of ours that may be the ``azp`` (Google's
-    Android and iOS sign-in gives the web client's audience and the app client's ``azp``)."""
-    if claims.get("iss") != issuer:
+    Android and iOS sign-in gives the web client's audience and the app client's ``azp``).
+    An issuer with ``{tenantid}`` (Microsoft's multi-tenant endpoints) is the token's own
+    directory (``tid``) put in its place, as Microsoft has issuers validated."""
+    if claims.get("iss") != _expected_issuer(issuer, claims):
         raise InvalidIdToken("wrong issuer")
     aud = claims.get("aud")
     if isinstance(aud, str):

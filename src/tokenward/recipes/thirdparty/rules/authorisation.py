@@ -35,7 +35,9 @@ def check_response_issuer(query: Mapping[str, Any], issuer: str | None) -> None:
     """When the provider's redirect carries ``iss`` (RFC 9207) and the provider's issuer is
     known (discovery), they must be the same. Raises MixedUpIssuer."""
     sent = query.get("iss")
-    if sent is not None and issuer is not None and sent != issuer:
+    if issuer is None or "{tenantid}" in issuer:  # unknown, or Microsoft's per-directory one
+        return
+    if sent is not None and sent != issuer:
         raise MixedUpIssuer("the redirect's iss is not the provider's issuer")
 
 
