@@ -123,7 +123,7 @@ class SqlThirdPartyStore:
                                 "verified_at": now,
                             },
                         )
-                return SignedInUp(user, method, created)
+                return SignedInUp(user, method, created, account.email_verified)
             except IntegrityError:
                 if attempt:
                     raise
@@ -147,7 +147,7 @@ class SqlThirdPartyStore:
                 await self._mark_verified_now.write(
                     held, user_id=method.recipe_user_id, email=account.email, verified_at=now
                 )
-        return SignedInUp(user, method, False)
+        return SignedInUp(user, method, False, account.email_verified)
 
 
 def _method_of(
