@@ -58,14 +58,16 @@ async def finish_sign_in(
     client: Client,
     form: Mapping[str, str] | None = None,
     recipe_user_id: str | None = None,
+    known_verified: Mapping[str, bool] | None = None,
 ) -> SignedIn:
     """A new session for ``user``, who signed in (or up) with the login method
     ``recipe_user_id`` (default: the first). ``form`` is what the hooks see of the submitted
-    form: never pass a password."""
+    form: never pass a password. ``known_verified``: login methods whose verification state the
+    caller has just written (recipe user id → verified), not read again."""
     login = recipe_user_id or user.login_methods[0].recipe_user_id
     # Two independent reads, sent together: the database thread answers both at once.
     verified, role_claims = await asyncio.gather(
-        services.email_verification.verified_login_methods(user),
+        services.email_verification.verified_login_methods(user, known=known_verified),
         services.roles.claims_payload(tenant_id, user.user_id, clock.now_ms()),
     )
     payload = await extra_claims(hooks, user, tenant_id)

@@ -26,9 +26,11 @@ async def signed_in(
     form: Mapping[str, str] | None = None,
     recipe_user_id: str | None = None,
     answer: Mapping[str, Any] | None = None,
+    known_verified: Mapping[str, bool] | None = None,
 ) -> Response:
     """``{"status": "OK", "user": …}`` (plus ``answer``) with a new session's tokens. ``form``
-    is what the hooks see of the submitted form: never pass a password."""
+    is what the hooks see of the submitted form: never pass a password. ``known_verified``:
+    as ``finish_sign_in``'s."""
     rt = runtime(request)
     session = await finish_sign_in(
         rt.services,
@@ -40,6 +42,7 @@ async def signed_in(
         client=Client(address(request), request.headers.get("user-agent")),
         form=form,
         recipe_user_id=recipe_user_id,
+        known_verified=known_verified,
     )
     mode = rt.transport.creation_mode(request)
     token_writes(request).add(

@@ -6,6 +6,7 @@ in REQUIRED mode the global claim validator refuses sessions whose claim is not 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -61,10 +62,16 @@ class EmailVerification:
         )
         self._clock = clock
 
-    async def verified_login_methods(self, user: UserRecord) -> dict[str, bool]:
-        """recipe user id -> whether that login method's email is verified."""
+    async def verified_login_methods(
+        self, user: UserRecord, *, known: Mapping[str, bool] | None = None
+    ) -> dict[str, bool]:
+        """recipe user id -> whether that login method's email is verified. ``known``: the
+        state of login methods the caller has just written, not read again."""
         result: dict[str, bool] = {}
         for method in user.login_methods:
+            if known is not None and method.recipe_user_id in known:
+                result[method.recipe_user_id] = known[method.recipe_user_id]
+                continue
             result[method.recipe_user_id] = method.email is None or (
                 await self._verified_emails.is_verified(method.recipe_user_id, method.email)
             )

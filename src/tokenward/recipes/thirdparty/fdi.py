@@ -155,6 +155,7 @@ async def sign_in_up(request: Request) -> Response:
         form={"thirdPartyId": third_party_id},
         recipe_user_id=done.method.recipe_user_id,
         answer={"createdNewRecipeUser": done.created},
+        known_verified={done.method.recipe_user_id: True} if done.email_verified else None,
     )
 
 

@@ -25,6 +25,8 @@ class SignedInUp:
     user: UserRecord
     method: LoginMethodRecord
     created: bool
+    email_verified: bool = False
+    """The login method's email was just marked verified (the provider said so)."""
 
 
 class ThirdPartyStore(Protocol):
@@ -33,7 +35,8 @@ class ThirdPartyStore(Protocol):
     ) -> SignedInUp:
         """The user of the login method (``third_party_id``, ``third_party_user_id``) in the
         tenant, created (under ``new_user_id``) if there is none. The stored email follows the
-        provider's; a verified one is marked verified. Of concurrent first sign-ins of one
+        provider's; a verified one is marked verified (and ``email_verified`` says so). Of
+        concurrent first sign-ins of one
         account, one creates the user and the others find it. Raises UnknownTenant."""
         ...
 

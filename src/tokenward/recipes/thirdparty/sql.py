@@ -10,13 +10,14 @@ from sqlalchemy import and_, bindparam, delete, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tokenward.recipes.thirdparty.port import ProviderAccount, SignedInUp
-from tokenward.recipes.users.port import UnknownTenant
+from tokenward.recipes.users.port import LoginMethodRecord, UnknownTenant, UserRecord
 from tokenward.recipes.users.sql import (
     NewLoginMethod,
     insert_user,
     user_from_rows,
     users_with_methods,
 )
+from tokenward.shared.database.direct_statements import DriverStatement
 from tokenward.shared.database.engine import Database
 from tokenward.shared.database.schema import (
     login_method_tenants,
@@ -51,6 +52,10 @@ class SqlThirdPartyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._mark_verified = insert_ignoring_conflicts(db.dialect, verified_emails)
+        # A returning user's sign-in (half of all in steady state) reads and writes no more
+        # than this: the user, then the provider's verified email marked, each one statement.
+        self._find = DriverStatement(db, _USER)
+        self._mark_verified_now = DriverStatement(db, self._mark_verified)
 
     async def sign_in_up(
         self, tenant_id: str, account: ProviderAccount, *, new_user_id: str, now: int
@@ -74,21 +79,14 @@ class SqlThirdPartyStore:
             "provider": account.third_party_id,
             "account": account.third_party_user_id,
         }
+        returning = await self._returning_user(tenant_id, account, key, now)
+        if returning is not None:
+            return returning
         for attempt in range(2):
             try:
                 async with self._db.write() as conn:
                     user = user_from_rows(list(await conn.execute(_USER, key)))
-                    method = next(
-                        (
-                            m
-                            for m in (user.login_methods if user else ())
-                            if m.recipe_id == RECIPE_ID
-                            and m.third_party_id == account.third_party_id
-                            and m.third_party_user_id == account.third_party_user_id
-                            and tenant_id in m.tenant_ids
-                        ),
-                        None,
-                    )
+                    method = _method_of(user, tenant_id, account)
                     created = user is None or method is None
                     if user is None or method is None:
                         if new_user_id is None:
@@ -125,11 +123,48 @@ class SqlThirdPartyStore:
                                 "verified_at": now,
                             },
                         )
-                return SignedInUp(user, method, created)
+                return SignedInUp(user, method, created, account.email_verified)
             except IntegrityError:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+    async def _returning_user(
+        self, tenant_id: str, account: ProviderAccount, key: dict[str, str], now: int
+    ) -> SignedInUp | None:
+        """The sign-in of an account whose user exists with the provider's email: one read,
+        and (for a verified email) one write that changes nothing when the email is already
+        marked. None, with nothing written, for any other account: the transaction of
+        ``_sign_in`` decides then. The two statements are each their own transaction; what
+        another request changes between them (the user deleted, or its email updated) gives
+        the same state as that change made just after this sign-in."""
+        async with self._db.held_connection() as held:
+            user = user_from_rows(await self._find.fetch_all(held, **key))
+            method = _method_of(user, tenant_id, account)
+            if user is None or method is None or method.email != account.email:
+                return None
+            if account.email_verified:
+                await self._mark_verified_now.write(
+                    held, user_id=method.recipe_user_id, email=account.email, verified_at=now
+                )
+        return SignedInUp(user, method, False, account.email_verified)
+
+
+def _method_of(
+    user: UserRecord | None, tenant_id: str, account: ProviderAccount
+) -> LoginMethodRecord | None:
+    """The user's login method of the provider account in the tenant, if it has one."""
+    return next(
+        (
+            m
+            for m in (user.login_methods if user else ())
+            if m.recipe_id == RECIPE_ID
+            and m.third_party_id == account.third_party_id
+            and m.third_party_user_id == account.third_party_user_id
+            and tenant_id in m.tenant_ids
+        ),
+        None,
+    )
 
 
 class SqlProviderConfigs:
