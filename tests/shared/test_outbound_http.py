@@ -303,3 +303,19 @@ async def test_request_logs_keep_no_query(caplog: pytest.LogCaptureFixture) -> N
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "httpx")
     assert "debug_token?…" in logged
     assert "secret-abc" not in logged and "user-token-xyz" not in logged
+
+
+async def test_a_providers_cookie_never_rides_on_the_next_request() -> None:
+    """The client serves every user: a cookie one exchange got must not go out with the
+    next user's."""
+    sent: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={"ok": True}, headers={"set-cookie": "sid=alice; Path=/"})
+
+    async with make_client(transport=httpx.MockTransport(handler)) as client:
+        for _ in range(2):
+            await get_json(client, "https://idp.example/userinfo")
+            await post_form_json(client, "https://idp.example/token", {"code": "c"})
+    assert sent == [None] * 4

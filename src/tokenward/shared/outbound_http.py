@@ -35,6 +35,7 @@ replay to the provider). Neither retries a 5xx: the caller decides (the error is
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -135,8 +136,10 @@ def make_client(
     """The one client a process uses for identity providers (share it: it pools connections).
 
     Connect timeout ``CONNECT_TIMEOUT_S``; ``timeout_s`` bounds each request end to end (the
-    helpers enforce it as a total, not only per read). Redirects are not followed. The caller
-    closes it (``await client.aclose()``) at shutdown.
+    helpers enforce it as a total, not only per read). Redirects are not followed. Cookies are
+    never kept: the client serves every user, and a cookie a provider set during one user's
+    exchange must not ride on the next user's. The caller closes it (``await
+    client.aclose()``) at shutdown.
     """
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
@@ -144,6 +147,7 @@ def make_client(
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
         follow_redirects=False,
+        cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         transport=transport,
     )
