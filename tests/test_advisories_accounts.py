@@ -366,7 +366,7 @@ async def test_auth_06_no_sign_in_pathway_but_passwords_and_codes_exists(api: Ap
     await assert_no_pathway(api, MFA_ROUTES + THIRD_PARTY_ROUTES + WEBAUTHN_ROUTES)
 
 
-async def test_oauth_without_providers_no_third_party_route_signs_anyone_in(api: Api) -> None:
+async def test_oauth_01_without_providers_no_third_party_route_signs_anyone_in(api: Api) -> None:
     """OAUTH-01..04 with providers configured: tests/recipes/thirdparty (SECURITY.md row 22)."""
     await assert_no_pathway(api, THIRD_PARTY_ROUTES)
 
