@@ -36,8 +36,8 @@ class ThirdPartyStore(Protocol):
         """The user of the login method (``third_party_id``, ``third_party_user_id``) in the
         tenant, created (under ``new_user_id``) if there is none. The stored email follows the
         provider's; a verified one is marked verified (and ``email_verified`` says so). Of
-        concurrent first sign-ins of one
-        account, one creates the user and the others find it. Raises UnknownTenant."""
+        concurrent first sign-ins of one account, one creates the user and the others find it.
+        Raises UnknownTenant."""
         ...
 
     async def sign_in(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tokenward.recipes.thirdparty.rules.providers import Client, Provider
+from tokenward.recipes.thirdparty.rules.providers import Client, Provider, with_overrides
 from tokenward.shared.encoding import b64url_encode
 
 
@@ -80,11 +80,7 @@ def authorisation_url(provider: Provider, client: Client, redirect_uri: str) -> 
         params["scope"] = " ".join(client.scope)
     if provider.hosted_domain:
         params["hd"] = str(client.additional_config.get("hd", "*"))
-    for name, value in provider.authorization_endpoint_query_params.items():
-        if value is None:
-            params.pop(name, None)  # a configured null removes a default, as in SuperTokens
-        else:
-            params[name] = value
+    params = with_overrides(params, provider.authorization_endpoint_query_params)
     verifier = None
     if uses_pkce(client):
         verifier, challenge = pkce_pair()

@@ -101,6 +101,20 @@ class Provider:
         raise InvalidProviderConfig(f"{self.third_party_id}: no client of type {client_type!r}")
 
 
+def with_overrides(
+    defaults: Mapping[str, str], overrides: Mapping[str, str | None]
+) -> dict[str, str]:
+    """``defaults`` with a configuration's extra parameters (``…QueryParams``, ``…BodyParams``)
+    applied: a value replaces, a null removes a default, as in SuperTokens."""
+    merged = dict(defaults)
+    for name, value in overrides.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
 def discovery_url(value: str, *, built_in: bool) -> str:
     """The discovery document's URL: a built-in provider's issuer gets the well-known path
     appended; a custom provider's value is the document's full URL, as SuperTokens takes it."""

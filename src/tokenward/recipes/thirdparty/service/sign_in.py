@@ -27,7 +27,7 @@ from tokenward.recipes.thirdparty.rules.authorisation import (
     check_redirect_uri,
     check_response_issuer,
 )
-from tokenward.recipes.thirdparty.rules.providers import Client, Provider
+from tokenward.recipes.thirdparty.rules.providers import Client, Provider, with_overrides
 from tokenward.recipes.thirdparty.rules.user_info import (
     EMAILS,
     ProviderUser,
@@ -215,7 +215,7 @@ class ThirdPartySignIn:
             raise ValueError("the provider's redirect carries no code")
         if provider.token_endpoint is None:
             raise _unavailable(provider, "no token endpoint")
-        form = {
+        exchange = {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": redirect_uri,
@@ -227,11 +227,7 @@ class ThirdPartySignIn:
             ),
             **({"code_verifier": pkce_verifier} if pkce_verifier else {}),
         }
-        for name, value in provider.token_endpoint_body_params.items():
-            if value is None:
-                form.pop(name, None)
-            else:
-                form[name] = value
+        form = with_overrides(exchange, provider.token_endpoint_body_params)
         basic = (client.client_id, secret) if provider.token_basic_auth and secret else None
         return await post_form_json(self._http, provider.token_endpoint, form, auth=basic)
 
