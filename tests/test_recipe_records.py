@@ -10,6 +10,7 @@ import tokenward.recipes
 from tokenward.app.recipes import RECIPES
 from tokenward.config import Settings
 from tokenward.config.email import EmailSettings
+from tokenward.config.encryption import EncryptionSettings
 from tokenward.config.hashing import PasswordHashingSettings
 from tokenward.config.server import ServerSettings
 from tokenward.config.sms import SmsSettings
@@ -21,6 +22,7 @@ SHARED_MODELS = (
     PasswordHashingSettings,
     EmailSettings,
     SmsSettings,
+    EncryptionSettings,
 )
 
 

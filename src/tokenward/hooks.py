@@ -54,12 +54,28 @@ class SignUpAttempt:
     third_party_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MfaQuestion:
+    """What a sign-in of ``user`` requires, asked at sign-in and whenever the session's MFA
+    standing is computed again."""
+
+    user: UserRecord
+    tenant_id: str
+    factors_set_up: tuple[str, ...]
+    """``emailpassword``, ``otp-email``, ``otp-phone``, ``totp``: what the user can use."""
+    default: tuple[Any, ...]
+    """The requirements by the settings and the user (``({"oneOf": ["totp"]},)`` or ``()``)."""
+
+
 UserHook = Callable[[AuthEvent], Awaitable[None]]
 SignUpCheck = Callable[[SignUpAttempt], Awaitable[bool]]
 """Returns False to refuse the sign-up (``SIGN_IN_UP_NOT_ALLOWED``): invite-only apps."""
 ClaimsHook = Callable[[UserRecord, str], Awaitable[Mapping[str, Any]]]
 """(user, tenant id) -> extra access-token claims for a new session."""
 TheftHook = Callable[[TheftEvent], Awaitable[None]]
+MfaRequirementsHook = Callable[[MfaQuestion], Awaitable[Sequence[Any] | None]]
+"""Returns the requirement list (factor ids, ``{"oneOf": [...]}``, ``{"allOfInAnyOrder":
+[...]}``), or None to leave the question to the next hook and then the default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +88,8 @@ class Hooks:
     allow_sign_up: Sequence[SignUpCheck] = ()
     """Every check must allow a passwordless or third-party sign-up (existing users sign in
     regardless)."""
+    mfa_requirements: Sequence[MfaRequirementsHook] = ()
+    """Custom MFA rules: the first hook that answers decides what a sign-in requires."""
 
 
 async def extra_claims(hooks: Hooks, user: UserRecord, tenant_id: str) -> dict[str, Any]:

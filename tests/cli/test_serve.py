@@ -21,9 +21,10 @@ def test_migrate_then_serve_on_sqlite(tmp_path: Path) -> None:
 
     check = tokenward("migrate", "--check", cwd=tmp_path)
     assert check.returncode == 1
-    assert "5 pending migration(s): 0001, 0002, 0003, 0004, 0005" in check.stderr
+    assert "6 pending migration(s): 0001, 0002, 0003, 0004, 0005, 0006" in check.stderr
     applied = tokenward("migrate", cwd=tmp_path)
-    assert applied.returncode == 0 and "applied 0001, 0002, 0003, 0004, 0005" in applied.stdout
+    assert applied.returncode == 0
+    assert "applied 0001, 0002, 0003, 0004, 0005, 0006" in applied.stdout
     assert tokenward("migrate", cwd=tmp_path).stdout.endswith("schema is up to date\n")
     assert tokenward("migrate", "--check", cwd=tmp_path).returncode == 0
     assert (tmp_path / "tokenward.db").exists(), "the default database is ./tokenward.db"

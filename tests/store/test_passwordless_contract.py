@@ -56,6 +56,7 @@ async def consume(
         now=now,
         max_attempts=5,
         new_user_id=str(uuid.uuid4()) if sign_in else None,
+        use_up=sign_in,
     )
 
 

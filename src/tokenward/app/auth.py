@@ -30,6 +30,7 @@ from tokenward.http.fetch_metadata import CrossOriginGuard
 from tokenward.http.security_headers import SecurityHeaders
 from tokenward.http.transport import TokenTransport
 from tokenward.recipes.emailverification.service import EMAIL_VERIFIED, Mode
+from tokenward.recipes.multifactorauth.rules import MfaSatisfied
 from tokenward.shared.claims import ClaimValidator
 from tokenward.shared.clock import Clock, SystemClock
 from tokenward.shared.database import migrate
@@ -60,7 +61,7 @@ class Auth:
         sms_sender: SmsSender | None = None,
     ) -> None:
         """``settings`` default to the environment (``TOKENWARD_*``). ``claim_validators`` are
-        added to the global ones (email verification in REQUIRED mode). With
+        added to the global ones (email verification in REQUIRED mode, MFA's ``st-mfa``). With
         ``migrate_on_start`` the schema is brought up to date when the app starts."""
         self.settings = settings or load_settings()
         self.hooks = hooks or Hooks()
@@ -154,4 +155,5 @@ class Auth:
 
     def _global_validators(self) -> tuple[ClaimValidator, ...]:
         required = self.settings.email_verification == Mode.REQUIRED
-        return ((EMAIL_VERIFIED.has_value(True),) if required else ()) + self._validators
+        email = (EMAIL_VERIFIED.has_value(True),) if required else ()
+        return (*email, MfaSatisfied(), *self._validators)

@@ -12,6 +12,8 @@ from tokenward.hooks import Hooks
 from tokenward.http.client_ip import IpNetwork
 from tokenward.http.session_access import SessionAccess
 from tokenward.http.transport import TokenTransport
+from tokenward.recipes.multifactorauth.fdi import refetch_claim
+from tokenward.recipes.multifactorauth.rules import CLAIM_KEY as MFA_CLAIM
 from tokenward.shared.claims import ClaimValidator
 from tokenward.shared.clock import Clock
 
@@ -38,4 +40,5 @@ class Runtime:
             self.clock,
             self.claim_validators,
             self.hooks,
+            {MFA_CLAIM: refetch_claim},
         )

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import httpx
 
 from tokenward.app.stores import Stores
 from tokenward.config import Settings
-from tokenward.hooks import Hooks, SignUpAttempt
+from tokenward.config.server import is_local
+from tokenward.hooks import Hooks, MfaQuestion, SignUpAttempt
 from tokenward.recipes.emailpassword.rules import default_validators
 from tokenward.recipes.emailpassword.service.accounts import EmailPasswordAccounts, PasswordRules
 from tokenward.recipes.emailpassword.service.common_passwords import common_passwords
 from tokenward.recipes.emailpassword.service.password_reset import PasswordReset
 from tokenward.recipes.emailverification.service import EmailVerification, Mode
 from tokenward.recipes.jwt.service import KeyRing
+from tokenward.recipes.multifactorauth.rules import Requirement
+from tokenward.recipes.multifactorauth.service.factors import (
+    MfaPolicy,
+    MultiFactorAuth,
+    RequirementsRule,
+)
+from tokenward.recipes.multifactorauth.service.recovery_codes import RecoveryCodes
 from tokenward.recipes.passwordless.port import Contact
 from tokenward.recipes.passwordless.rules import RECIPE_ID as PASSWORDLESS
 from tokenward.recipes.passwordless.service import CodePolicy, Passwordless, SignUpCheck
@@ -28,8 +38,11 @@ from tokenward.recipes.thirdparty.service.providers import TenantProviders
 from tokenward.recipes.thirdparty.service.sign_in import SignUpCheck as ProviderSignUpCheck
 from tokenward.recipes.thirdparty.service.sign_in import ThirdPartySignIn
 from tokenward.recipes.thirdparty.sql import RECIPE_ID as THIRD_PARTY
+from tokenward.recipes.totp.rules import AttemptBudget, CodeShape
+from tokenward.recipes.totp.service import Totp
 from tokenward.recipes.usermetadata.service import UserMetadata
 from tokenward.recipes.userroles.service import Roles
+from tokenward.recipes.users.port import UserRecord
 from tokenward.shared.clock import Clock
 from tokenward.shared.email_delivery import EmailSender, sender_from_settings
 from tokenward.shared.email_templates import reset_link, verification_link
@@ -39,10 +52,16 @@ from tokenward.shared.outbound_http import make_client
 from tokenward.shared.password_hashing import PasswordHasher
 from tokenward.shared.rate_limits import rules as rate_limit
 from tokenward.shared.rate_limits.limiter import RateLimiter
+from tokenward.shared.secret_box import SecretBox, new_key
 from tokenward.shared.sms_delivery import SmsSender
 from tokenward.shared.sms_delivery import sender_from_settings as sms_sender_from_settings
 
 REFRESH_KEY_SECRET = "refresh_token_key"  # noqa: S105 - the name of a stored secret
+ENCRYPTION_KEY_SECRET = "encryption_key"  # noqa: S105 - the name of a stored secret
+"""The stored key that encrypts secrets at rest when ``encryption_keys`` sets none (and that
+still decrypts what it encrypted once keys are set)."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +75,9 @@ class Services:
     passwordless: Passwordless
     thirdparty: ThirdPartySignIn
     thirdparty_providers: TenantProviders
+    totp: Totp
+    mfa: MultiFactorAuth
+    recovery_codes: RecoveryCodes
     roles: Roles
     user_metadata: UserMetadata
     rate_limits: RateLimiter | None
@@ -180,6 +202,88 @@ def third_party(
     )
 
 
+async def secret_box(settings: Settings, stores: Stores, clock: Clock) -> SecretBox:
+    """The configured keys (the first encrypts), then the stored one, which only decrypts
+    unless no key is configured."""
+    stored = await stores.secrets.get_or_create(
+        ENCRYPTION_KEY_SECRET, b64url_encode(new_key()), now=clock.now_ms()
+    )
+    configured = settings.encryption_key_bytes
+    if not configured and not is_local(settings.api_domain):
+        log.warning(
+            "encryption_keys is not set: TOTP secrets are encrypted with a key kept in the "
+            "same database, which protects nothing if the database leaks (docs/mfa.md)"
+        )
+    return SecretBox((*configured, b64url_decode(stored)))
+
+
+def totp(settings: Settings, stores: Stores, clock: Clock, box: SecretBox) -> Totp:
+    return Totp(
+        stores.totp,
+        box,
+        clock,
+        shape=CodeShape(
+            period=settings.totp_period, digits=settings.totp_digits, skew=settings.totp_skew
+        ),
+        budget=AttemptBudget(
+            max_attempts=settings.totp_max_attempts,
+            cooldown_ms=settings.totp_rate_limit_cooldown * 1000,
+        ),
+        issuer=settings.totp_issuer or settings.app_name,
+    )
+
+
+def requirements_rule(hooks: Hooks) -> RequirementsRule | None:
+    """The app's ``mfa_requirements`` hooks as the MFA use case asks them: the first that
+    answers decides."""
+    rules = tuple(hooks.mfa_requirements)
+    if not rules:
+        return None
+
+    async def decide(
+        user: UserRecord, tenant_id: str, set_up: list[str], default: list[Requirement]
+    ) -> list[Any] | None:
+        question = MfaQuestion(user, tenant_id, tuple(set_up), tuple(default))
+        for rule in rules:
+            answer = await rule(question)
+            if answer is not None:
+                return list(answer)
+        return None
+
+    return decide
+
+
+def multi_factor_auth(
+    settings: Settings,
+    stores: Stores,
+    clock: Clock,
+    verification: EmailVerification,
+    totp_service: Totp,
+    metadata: UserMetadata,
+    mail: EmailSender,
+    hooks: Hooks,
+) -> MultiFactorAuth:
+    method = settings.effective_passwordless_contact_method
+    sends_codes = settings.passwordless_flow_type.value != "MAGIC_LINK"
+    return MultiFactorAuth(
+        stores.users,
+        verification,
+        totp_service,
+        metadata,
+        mail,
+        clock,
+        MfaPolicy(
+            required=settings.mfa_required_secondary_factors,
+            enrolled_required=settings.mfa_enrolled_factors_required,
+            otp_email=sends_codes and method.takes_email,
+            otp_phone=sends_codes and method.takes_phone,
+            app_name=settings.app_name,
+            notify=settings.mfa_factor_change_emails,
+        ),
+        requirements_rule(hooks),
+    )
+
+
 async def open_services(
     settings: Settings,
     stores: Stores,
@@ -253,6 +357,10 @@ async def open_services(
         token_validity_ms=settings.email_verification_token_validity * 1000,
         clock=clock,
     )
+    box = await secret_box(settings, stores, clock)
+    totp_service = totp(settings, stores, clock, box)
+    metadata = UserMetadata(stores.user_metadata, clock)
+    hooks = hooks or Hooks()
     return Services(
         sessions,
         keys,
@@ -266,12 +374,17 @@ async def open_services(
             clock,
             mail,
             sms or sms_sender_from_settings(settings),
-            hooks or Hooks(),
+            hooks,
         ),
-        third_party(settings, stores, clock, http, providers, hooks or Hooks()),
+        third_party(settings, stores, clock, http, providers, hooks),
         providers,
+        totp_service,
+        multi_factor_auth(
+            settings, stores, clock, verification, totp_service, metadata, mail, hooks
+        ),
+        RecoveryCodes(stores.recovery_codes, clock, count=settings.mfa_recovery_code_count),
         Roles(stores.roles, clock),
-        UserMetadata(stores.user_metadata, clock),
+        metadata,
         rate_limiter(settings, stores, clock),
         http,
     )

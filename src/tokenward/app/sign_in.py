@@ -2,7 +2,8 @@
 user (email/password today; passwordless, third party, passkeys and MFA next).
 
 It reads what the session needs (each login method's verification state, the user's roles in
-the tenant), builds the access-token claims with the app's ``access_token_claims`` hooks,
+the tenant, what MFA requires), builds the access-token claims with the app's
+``access_token_claims`` hooks, ``st-ev``, ``st-role``/``st-perm`` and ``st-mfa``,
 creates the session, writes the audit record and runs the after-sign-up or after-sign-in
 hooks. Plain values in and out: the HTTP layer only attaches the tokens it returns.
 """
@@ -16,6 +17,8 @@ from typing import Literal
 
 from tokenward.app.services import Services
 from tokenward.hooks import AuthEvent, Hooks, extra_claims
+from tokenward.recipes.multifactorauth.rules import CLAIM_KEY as MFA_CLAIM
+from tokenward.recipes.multifactorauth.rules import first_factor_of
 from tokenward.recipes.session.service.types import IssuedTokens
 from tokenward.recipes.users.port import UserRecord
 from tokenward.shared.audit import record_event
@@ -59,12 +62,15 @@ async def finish_sign_in(
     form: Mapping[str, str] | None = None,
     recipe_user_id: str | None = None,
     known_verified: Mapping[str, bool] | None = None,
+    factor: str | None = None,
 ) -> SignedIn:
     """A new session for ``user``, who signed in (or up) with the login method
     ``recipe_user_id`` (default: the first). ``form`` is what the hooks see of the submitted
     form: never pass a password. ``known_verified``: login methods whose verification state the
-    caller has just written (recipe user id → verified), not read again."""
+    caller has just written (recipe user id → verified), not read again. ``factor``: the
+    first factor's id (default: the login method's recipe, passwordless by code)."""
     login = recipe_user_id or user.login_methods[0].recipe_user_id
+    method = next(m for m in user.login_methods if m.recipe_user_id == login)
     # Two independent reads, sent together: the database thread answers both at once.
     verified, role_claims = await asyncio.gather(
         services.email_verification.verified_login_methods(user, known=known_verified),
@@ -73,6 +79,11 @@ async def finish_sign_in(
     payload = await extra_claims(hooks, user, tenant_id)
     payload.update(services.email_verification.claim_payload(verified.get(login, False)))
     payload.update(role_claims)
+    first = factor or first_factor_of(
+        method.recipe_id, email=method.email is not None, by_link=False
+    )
+    mfa = await services.mfa.sign_in_claim(user, tenant_id, first, verified)
+    payload[MFA_CLAIM] = mfa.entry()
     tokens = await services.sessions.create(
         user.user_id, recipe_user_id=login, tenant_id=tenant_id, access_token_payload=payload
     )

@@ -10,12 +10,16 @@ from tokenward.recipes.emailverification.port import EmailVerificationStore
 from tokenward.recipes.emailverification.sql import SqlEmailVerificationStore
 from tokenward.recipes.jwt.port import SecretStore, SigningKeyStore
 from tokenward.recipes.jwt.sql import SqlSecretStore, SqlSigningKeyStore
+from tokenward.recipes.multifactorauth.port import RecoveryCodeStore
+from tokenward.recipes.multifactorauth.sql import SqlRecoveryCodeStore
 from tokenward.recipes.passwordless.port import PasswordlessStore
 from tokenward.recipes.passwordless.sql import SqlPasswordlessStore
 from tokenward.recipes.session.port import SessionStore
 from tokenward.recipes.session.sql import SqlSessionStore
 from tokenward.recipes.thirdparty.port import ProviderConfigs, ThirdPartyStore
 from tokenward.recipes.thirdparty.sql import SqlProviderConfigs, SqlThirdPartyStore
+from tokenward.recipes.totp.port import TotpStore
+from tokenward.recipes.totp.sql import SqlTotpStore
 from tokenward.recipes.usermetadata.port import UserMetadataStore
 from tokenward.recipes.usermetadata.sql import SqlUserMetadataStore
 from tokenward.recipes.userroles.port import RoleStore
@@ -44,6 +48,8 @@ class Stores:
     passwordless: PasswordlessStore
     thirdparty: ThirdPartyStore
     provider_configs: ProviderConfigs
+    totp: TotpStore
+    recovery_codes: RecoveryCodeStore
     roles: RoleStore
     user_metadata: UserMetadataStore
     rate_limits: RateLimitStore
@@ -63,6 +69,8 @@ class Stores:
             passwordless=SqlPasswordlessStore(db),
             thirdparty=SqlThirdPartyStore(db),
             provider_configs=SqlProviderConfigs(db),
+            totp=SqlTotpStore(db),
+            recovery_codes=SqlRecoveryCodeStore(db),
             roles=SqlRoleStore(db),
             user_metadata=SqlUserMetadataStore(db),
             rate_limits=SqlRateLimitStore(db),

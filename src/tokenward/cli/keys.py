@@ -1,4 +1,5 @@
-"""`tokenward keys list|rotate`: the access-token signing keys shared by every instance."""
+"""`tokenward keys list|rotate`: the access-token signing keys shared by every instance;
+`tokenward keys encryption`: a new key for encrypting secrets at rest."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from tokenward.app.services import key_ring
 from tokenward.app.stores import Stores
 from tokenward.cli.common import ConfigOption, DatabaseOption, settings, with_stores
 from tokenward.shared.clock import SystemClock
+from tokenward.shared.encoding import b64url_encode
+from tokenward.shared.secret_box import new_key
 
-app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+app = typer.Typer(help="Manage signing and encryption keys.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -34,3 +37,10 @@ def rotate_command(config: ConfigOption = None, database_url: DatabaseOption = N
         return await key_ring(resolved, stores, SystemClock()).rotate()
 
     typer.echo(with_stores(resolved, run))
+
+
+@app.command("encryption")
+def encryption_command() -> None:
+    """Print a new key for `encryption_keys` (32 random bytes, base64url). To rotate, put it
+    first in the list and keep the old keys after it: they still decrypt."""
+    typer.echo(b64url_encode(new_key()))

@@ -11,18 +11,21 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenward.config.email import EmailSettings
+from tokenward.config.encryption import EncryptionSettings
 from tokenward.config.hashing import PasswordHashingSettings
 from tokenward.config.server import ServerSettings, is_local
 from tokenward.config.sms import SmsSettings
 from tokenward.recipes.emailpassword.settings import EmailPasswordSettings
 from tokenward.recipes.emailverification.settings import EmailVerificationSettings
 from tokenward.recipes.jwt.settings import JwtSettings
+from tokenward.recipes.multifactorauth.settings import MultiFactorAuthSettings
 from tokenward.recipes.passwordless.rules import ContactMethod
 from tokenward.recipes.passwordless.settings import PasswordlessSettings
 from tokenward.recipes.session.rules import cookie_policy
 from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
 from tokenward.recipes.session.settings import SessionSettings
 from tokenward.recipes.thirdparty.settings import ThirdPartySettings
+from tokenward.recipes.totp.settings import TotpSettings
 from tokenward.shared.email_delivery import EmailBackend
 from tokenward.shared.rate_limits.settings import RateLimitSettings
 
@@ -39,7 +42,10 @@ class Settings(
     EmailVerificationSettings,
     PasswordlessSettings,
     ThirdPartySettings,
+    TotpSettings,
+    MultiFactorAuthSettings,
     EmailSettings,
+    EncryptionSettings,
     SmsSettings,
     BaseSettings,
 ):

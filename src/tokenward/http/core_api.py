@@ -103,5 +103,5 @@ def ok(**fields: Any) -> Response:
     return JSONResponse({"status": "OK", **fields})
 
 
-def status(name: str, message: str | None = None) -> Response:
-    return JSONResponse({"status": name, **({"message": message} if message else {})})
+def status(name: str, message: str | None = None, **fields: Any) -> Response:
+    return JSONResponse({"status": name, **({"message": message} if message else {}), **fields})

@@ -277,7 +277,11 @@ def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -
     if op.session == "access":
         expired = str(settings.session_expired_status_code)
         responses.setdefault(expired, _json("The access token expired: refresh it", s.Message))
-    if op.frontend and method not in SAFE_METHODS:
+    if op.frontend and method not in SAFE_METHODS and op.session == "access":
+        responses["403"] = _json(
+            "Cross-origin request refused, or the session fails a claim check", s.Refused
+        )
+    elif op.frontend and method not in SAFE_METHODS:
         responses["403"] = _json("Cross-origin request refused (Origin, Sec-Fetch-Site)", s.Message)
     if op.body is not None or op.form is not None:
         responses["413"] = _json("The body is larger than 64 KiB", s.Message)

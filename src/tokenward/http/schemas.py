@@ -116,3 +116,16 @@ class Message(Reply):
     """400, 401, 413, 429 and 503 bodies: a message for people, never internals."""
 
     message: str
+
+
+class ClaimValidationError(Reply):
+    id: str = Field(description="The claim: st-ev, st-role, st-perm, st-mfa, …")
+    reason: dict[str, Any] | None = None
+
+
+class Refused(Reply):
+    """403: a cross-origin request, or a session that fails a claim (``invalid claim``, with
+    ``claimValidationErrors``: the frontends read them to send the user on, e.g. to MFA)."""
+
+    message: str
+    claimValidationErrors: list[ClaimValidationError] | SkipJsonSchema[None] = None

@@ -3,7 +3,7 @@ mode (a tokenward server's JWKS and core API): no database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -13,6 +13,10 @@ from tokenward.http.transport import TokenTransport
 from tokenward.recipes.session.service.types import AccessToken, SessionInfo, VerifiedSession
 from tokenward.shared.claims import ClaimValidator
 from tokenward.shared.clock import Clock
+
+ClaimRefetch = Callable[[Any], Awaitable[Mapping[str, Any]]]
+"""Rebuilds a claim a session's token lacks (given the request's ``Session``; returns the
+payload patch): SuperTokens' validators fetch a missing claim rather than fail."""
 
 
 class SessionBackend(Protocol):
@@ -48,3 +52,6 @@ class SessionAccess:
     clock: Clock
     claim_validators: Sequence[ClaimValidator] = ()
     hooks: Hooks = field(default_factory=Hooks)
+    claim_refetch: Mapping[str, ClaimRefetch] = field(default_factory=dict)
+    """Claim key → how to rebuild it when a token lacks it (embedded mode only: it reads the
+    database)."""

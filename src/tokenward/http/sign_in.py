@@ -27,10 +27,11 @@ async def signed_in(
     recipe_user_id: str | None = None,
     answer: Mapping[str, Any] | None = None,
     known_verified: Mapping[str, bool] | None = None,
+    factor: str | None = None,
 ) -> Response:
     """``{"status": "OK", "user": …}`` (plus ``answer``) with a new session's tokens. ``form``
     is what the hooks see of the submitted form: never pass a password. ``known_verified``:
-    as ``finish_sign_in``'s."""
+    and ``factor`` as ``finish_sign_in``'s."""
     rt = runtime(request)
     session = await finish_sign_in(
         rt.services,
@@ -43,6 +44,7 @@ async def signed_in(
         form=form,
         recipe_user_id=recipe_user_id,
         known_verified=known_verified,
+        factor=factor,
     )
     mode = rt.transport.creation_mode(request)
     token_writes(request).add(

@@ -28,6 +28,7 @@ from tokenward.http.errors import SESSION_HANDLERS
 from tokenward.http.session_access import SessionAccess
 from tokenward.http.transport import TokenTransport
 from tokenward.recipes.jwt.rules import public_key_from_jwk
+from tokenward.recipes.multifactorauth.rules import MfaSatisfied
 from tokenward.recipes.session.errors import TryRefreshToken, Unauthorised
 from tokenward.recipes.session.rules import access_token
 from tokenward.recipes.session.rules.cookie_policy import AntiCsrfMode
@@ -222,7 +223,9 @@ class RemoteAuth:
         timeout_s: float = 5.0,
     ) -> None:
         """``settings`` must match the server's where they concern tokens in requests and
-        responses (API domain and base path, cookie and anti-CSRF settings, status codes)."""
+        responses (API domain and base path, cookie and anti-CSRF settings, status codes).
+        ``claim_validators`` are added to MFA's (``st-mfa``), which every route checks unless
+        it opts out."""
         self.server_url = server_url.rstrip("/")
         self.settings = settings or load_settings()
         self._api_key = api_key
@@ -260,7 +263,7 @@ class RemoteAuth:
                 sessions=sessions,
                 transport=TokenTransport(self.settings, self._clock),
                 clock=self._clock,
-                claim_validators=self._validators,
+                claim_validators=(MfaSatisfied(), *self._validators),
             )
             try:
                 yield

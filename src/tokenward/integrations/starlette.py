@@ -53,13 +53,18 @@ def requires_session(
     check_database: bool = False,
     anti_csrf_check: bool | None = None,
     claim_validators: Sequence[ClaimValidator] | None = None,
+    mfa: bool = True,
+    step_up: int | None = None,
 ) -> Callable[[SessionEndpoint], Callable[[Request], Awaitable[Response]]]:
     """Decorate ``async def endpoint(request, session)`` so it runs only with a valid session;
-    otherwise the protocol's 401/403 answer goes out."""
+    otherwise the protocol's 401/403 answer goes out. ``mfa=False`` lets a session whose MFA
+    is pending in; ``step_up`` asks for a second factor completed within that many seconds."""
     options = SessionOptions(
         check_database=check_database,
         anti_csrf_check=anti_csrf_check,
         claim_validators=claim_validators,
+        mfa=mfa,
+        step_up=step_up,
     )
 
     def decorate(endpoint: SessionEndpoint) -> Callable[[Request], Awaitable[Response]]:

@@ -92,6 +92,20 @@ def sign_in_email(
     )
 
 
+def security_notice_email(to: str, *, change: str, app_name: str) -> EmailMessage:
+    """A notice that the account's security changed (``change``: "A TOTP authenticator app
+    was added"), so its owner learns of a change they did not make."""
+    return _render(
+        "security_notice",
+        to=to,
+        subject=f"Your {app_name} sign-in settings changed",
+        link=None,
+        app_name=app_name,
+        valid_for_s=None,
+        change=change,
+    )
+
+
 def human_duration(seconds: int) -> str:
     """A lifetime as people say it: "1 hour", "24 hours", "7 days", "15 minutes".
 
@@ -126,8 +140,9 @@ def _render(
     subject: str,
     link: str | None,
     app_name: str,
-    valid_for_s: int,
+    valid_for_s: int | None,
     code: str | None = None,
+    change: str = "",
 ) -> EmailMessage:
     if link is not None and urlsplit(link).scheme not in ("http", "https"):
         # Mail clients follow whatever is in href; only web links belong there.
@@ -137,7 +152,8 @@ def _render(
         "link": link or "",
         "code": code or "",
         "subject": subject,
-        "valid_for": human_duration(valid_for_s),
+        "valid_for": "" if valid_for_s is None else human_duration(valid_for_s),
+        "change": change,
     }
     escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
     return EmailMessage(

@@ -18,7 +18,7 @@ from tokenward.shared.database.engine import Database
 from tokenward.shared.database.errors import SchemaOutOfDate, StoreUnavailable
 from tokenward.shared.database.schema import metadata
 
-ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006"]
 
 
 async def test_ping_on_a_live_database(database_url: str) -> None:

@@ -96,7 +96,7 @@ async def _use(request: Request, *, sign_in: bool) -> Response:
         link_code=link_code,
         device_id=device_id,
         user_input_code=typed,
-        sign_in=sign_in,
+        purpose="sign_in" if sign_in else "check",
     )
     if not isinstance(outcome, Accepted):
         if outcome.reason == "restart":

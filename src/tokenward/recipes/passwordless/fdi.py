@@ -17,20 +17,29 @@ from tokenward.http.context import runtime
 from tokenward.http.requests import BadRequest, json_body
 from tokenward.http.sign_in import signed_in
 from tokenward.http.tenants import tenant_of
-from tokenward.recipes.passwordless.port import Accepted, Contact
+from tokenward.recipes.multifactorauth.fdi import PENDING_MFA, assert_may_set_up, complete_factor
+from tokenward.recipes.multifactorauth.rules import first_factor_of
+from tokenward.recipes.passwordless.port import Accepted, Contact, DeviceRecord
 from tokenward.recipes.passwordless.service import (
     CodeNotGenerated,
     DeliveryFailed,
     InvalidContact,
+    Purpose,
     RestartFlow,
     SignUpNotAllowed,
 )
+from tokenward.recipes.session.request_session import Session, require_session
+from tokenward.recipes.users.wire import user_json
 from tokenward.shared.emails import normalise_email
 from tokenward.shared.phone_numbers import normalise_phone
 
 SIGN_UP_NOT_ALLOWED = (
     "Cannot sign in / up due to security reasons. Please try a different login method or "
     "contact support. (ERR_CODE_002)"
+)
+NOT_YOURS = (
+    "A code as a second factor goes only to a verified email or phone number of your account. "
+    "Use one of them, or another factor."
 )
 NOT_SENT = "We could not send your sign-in code right now. Please try again in a few minutes."
 NOT_GENERATED = "Failed to generate a one time code. Please try again"
@@ -61,9 +70,13 @@ async def create_code(request: Request) -> Response:
             'Please provide a phoneNumber since you have set the contactMethod to "PHONE"'
         )
     passwordless = rt.services.passwordless
+    session = await _second_factor_session(request, body)
+    purpose: Purpose = "sign_in" if session is None else "second_factor"
     try:
         contact = passwordless.contact(email, phone)
-        created, flow = await passwordless.start(tenant_id, contact)
+        if session is not None and not await _may_use(request, session, contact):
+            return JSONResponse({"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": NOT_YOURS})
+        created, flow = await passwordless.start(tenant_id, contact, purpose)
     except InvalidContact as invalid:
         return JSONResponse({"status": "GENERAL_ERROR", "message": str(invalid)})
     except SignUpNotAllowed:
@@ -124,8 +137,20 @@ async def consume_code(request: Request) -> Response:
         raise BadRequest(
             "Please provide one of (linkCode) or (deviceId+userInputCode) and not both"
         )
+    session = await _second_factor_session(request, body)
+    if session is not None:
+        device = await rt.services.passwordless.device(tenant_id, pre_auth)
+        if device is None:
+            return JSONResponse(RESTART)
+        if not await _may_use(request, session, _contact_of(device)):
+            return JSONResponse({"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": NOT_YOURS})
     outcome = await rt.services.passwordless.consume(
-        tenant_id, pre_auth, link_code=link_code, device_id=device_id, user_input_code=typed
+        tenant_id,
+        pre_auth,
+        link_code=link_code,
+        device_id=device_id,
+        user_input_code=typed,
+        purpose="sign_in" if session is None else "second_factor",
     )
     if not isinstance(outcome, Accepted):
         audit(request, "sign_in.failure", tenant_id=tenant_id, reason=f"code_{outcome.reason}")
@@ -138,6 +163,11 @@ async def consume_code(request: Request) -> Response:
                 "maximumCodeInputAttempts": rt.services.passwordless.policy.max_attempts,
             }
         )
+    factor = first_factor_of(
+        "passwordless", email=outcome.device.email is not None, by_link=link_code is not None
+    )
+    if session is not None:
+        return await _second_factor_done(request, session, factor)
     if outcome.user is None:  # a consume that signs in always names the user
         raise RuntimeError("the code was accepted without a user")
     device = outcome.device
@@ -154,6 +184,53 @@ async def consume_code(request: Request) -> Response:
         form=form,
         recipe_user_id=outcome.recipe_user_id,
         answer={"createdNewRecipeUser": outcome.created_user},
+        factor=factor,
+    )
+
+
+# --- a code as a second factor (MFA) -------------------------------------------------------------
+
+
+async def _second_factor_session(request: Request, body: dict[str, Any]) -> Session | None:
+    """The signed-in session a code completes a second factor of: the official frontends
+    send ``shouldTryLinkingWithSessionUser: true`` for that (without it a code signs in)."""
+    if body.get("shouldTryLinkingWithSessionUser") is not True:
+        return None
+    return await require_session(request, PENDING_MFA)
+
+
+async def _may_use(request: Request, session: Session, contact: Contact) -> bool:
+    """Whether ``contact`` is one of the session user's verified emails or phone numbers
+    (without account linking no new login method is made), and MFA lets the session use
+    that factor now (403 otherwise)."""
+    mfa = runtime(request).services.mfa
+    user = await runtime(request).stores.users.get(session.user_id)
+    if user is None:
+        return False
+    standing = await mfa.standing(user, session.tenant_id)
+    if contact.email not in standing.emails and contact.phone_number not in (
+        standing.phone_numbers
+    ):
+        return False
+    factor = first_factor_of("passwordless", email=contact.email is not None, by_link=False)
+    await assert_may_set_up(request, session, factor)
+    return True
+
+
+def _contact_of(device: DeviceRecord) -> Contact:
+    return Contact(email=device.email, phone_number=device.phone_number)
+
+
+async def _second_factor_done(request: Request, session: Session, factor: str) -> Response:
+    """The code completed ``factor`` in the session (which gets the new claim; no new one)."""
+    rt = runtime(request)
+    user = await rt.stores.users.get(session.user_id)
+    if user is None:
+        return JSONResponse(RESTART)
+    await complete_factor(request, session, factor)
+    verified = await rt.services.email_verification.verified_login_methods(user)
+    return JSONResponse(
+        {"status": "OK", "createdNewRecipeUser": False, "user": user_json(user, verified)}
     )
 
 

@@ -132,6 +132,7 @@ class PasswordlessStore(Protocol):
         now: int,
         max_attempts: int,
         new_user_id: str | None,
+        use_up: bool = True,
     ) -> Accepted | Refused:
         """Use the device's code that ``proof`` presents.
 
@@ -139,7 +140,8 @@ class PasswordlessStore(Protocol):
         codes) only while the code is live: of concurrent calls with one code, at most one is
         accepted. With ``new_user_id`` the passwordless user of that contact is then found or
         created (under that id, its email marked verified), and the contact's other devices
-        are deleted. Without ``new_user_id`` (a check) nothing is deleted and nobody signs in.
+        are deleted; without it (a second factor) nobody signs in. Without ``use_up`` (a
+        check) nothing is deleted and nobody signs in.
 
         A wrong or expired typed code counts against the device (the attempt
         that reaches ``max_attempts`` deletes it: ``restart``); a wrong or expired link code

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from tokenward.recipes.passwordless.port import (
     Accepted,
@@ -49,6 +50,9 @@ MAX_CODE_TRIES = 3
 
 SignUpCheck = Callable[[str, Contact], Awaitable[bool]]
 """(tenant id, contact) → whether a new user may sign up with this contact."""
+Purpose = Literal["sign_in", "second_factor", "check"]
+"""What a code is for: signing in (or up), a second factor of a signed-in user (codes only, no
+magic link; nobody signs in), or a check that changes nothing."""
 
 
 class InvalidContact(ValueError):
@@ -186,18 +190,24 @@ class Passwordless:
             return self._created(device_id, code, new)
         raise CodeNotGenerated("could not make a unique code")
 
-    async def start(self, tenant_id: str, contact: Contact) -> tuple[CreatedCode, FlowType]:
+    async def start(
+        self, tenant_id: str, contact: Contact, purpose: Purpose = "sign_in"
+    ) -> tuple[CreatedCode, FlowType]:
         """Create a code for ``contact`` and send it. Raises SignUpNotAllowed, or
-        DeliveryFailed (and then no code is left behind)."""
+        DeliveryFailed (and then no code is left behind). A second factor's message carries
+        a code only: it is typed into the signed-in browser."""
         check = self._sign_up_check
         if (
-            check is not None
+            purpose == "sign_in"
+            and check is not None
             and not await self._exists(tenant_id, contact)
             and not await check(tenant_id, contact)
         ):
             raise SignUpNotAllowed("sign-up refused by the app")
         created = await self.create_code(tenant_id, contact)
-        flow = flow_for(self.policy.flow_type)
+        flow = flow_for(
+            FlowType.USER_INPUT_CODE if purpose == "second_factor" else self.policy.flow_type
+        )
         try:
             await self._send(tenant_id, contact, created, flow)
         except DeliveryFailed:
@@ -232,10 +242,11 @@ class Passwordless:
         link_code: str | None = None,
         device_id: str | None = None,
         user_input_code: str | None = None,
-        sign_in: bool = True,
+        purpose: Purpose = "sign_in",
     ) -> Accepted | Refused:
-        """Use a code, presented by its link code or by the device id and the typed code.
-        With ``sign_in`` the user is found or created; without, it is only checked."""
+        """Use a code, presented by its link code or by the device id and the typed code:
+        to sign in (the user is found or created), as a second factor (the code is spent,
+        nobody signs in) or to check it (nothing changes)."""
         proof: Proof
         if link_code is not None:
             hashed = link_code_hash(link_code)
@@ -254,7 +265,8 @@ class Passwordless:
             proof,
             now=self._clock.now_ms(),
             max_attempts=self.policy.max_attempts,
-            new_user_id=str(uuid.uuid4()) if sign_in else None,
+            new_user_id=str(uuid.uuid4()) if purpose == "sign_in" else None,
+            use_up=purpose != "check",
         )
 
     async def exists(self, tenant_id: str, contact: Contact) -> bool:

@@ -214,6 +214,7 @@ class SqlPasswordlessStore:
         now: int,
         max_attempts: int,
         new_user_id: str | None,
+        use_up: bool = True,
     ) -> Accepted | Refused:
         key = {"tenant": tenant_id, "device": pre_auth_session_id}
         if isinstance(proof, TypedCode):  # the device's salt turns the typed code into its hash
@@ -226,7 +227,7 @@ class SqlPasswordlessStore:
         else:
             link_code_hash = proof.link_code_hash
         live = {**key, "link_code_hash": link_code_hash, "now": now}
-        if new_user_id is None:  # a check: nothing is used up
+        if not use_up:  # a check: nothing is used up
             async with self._db.read() as conn:
                 row = (await conn.execute(_LIVE_DEVICE, live)).first()
             if row is not None:
@@ -237,6 +238,8 @@ class SqlPasswordlessStore:
                 row = (await conn.execute(_TAKE_DEVICE, live)).first()
             if row is not None:
                 device = _device(row, [])
+                if new_user_id is None:  # a second factor: the code is spent, nobody signs in
+                    return Accepted(device, None)
                 user, method, created = await self._sign_in_up(device, new_user_id, now=now)
                 return Accepted(device, user, created, method.recipe_user_id)
         if isinstance(proof, LinkCode):

@@ -23,6 +23,8 @@ from tokenward.http.transport import (
     Mode,
     PresentedToken,
 )
+from tokenward.recipes.multifactorauth.rules import CLAIM_KEY as MFA_CLAIM
+from tokenward.recipes.multifactorauth.rules import SECONDARY_FACTORS, CompletedRecently
 from tokenward.recipes.session.errors import InvalidClaims, TryRefreshToken, Unauthorised
 from tokenward.recipes.session.port import JsonObject
 from tokenward.recipes.session.rules.access_token import build_payload
@@ -40,6 +42,11 @@ class SessionOptions:
     """None: check on state-changing methods (not GET, HEAD or OPTIONS)."""
     claim_validators: Sequence[ClaimValidator] | None = None
     """None: the app's global validators; an empty sequence disables claim checks."""
+    mfa: bool = True
+    """False: the route opts out of MFA's check (``st-mfa``) and keeps the others."""
+    step_up: int | None = None
+    """Seconds: the session must have completed a second factor this recently (sensitive
+    routes: changing a password, removing a device). The 403 sends the user to MFA again."""
 
 
 class Session:
@@ -53,6 +60,10 @@ class Session:
         self._verified = verified
         self._mode = mode
         self._access: AccessToken | None = verified.new_access_token
+
+    @property
+    def request(self) -> Request:
+        return self._request
 
     @property
     def user_id(self) -> str:
@@ -96,6 +107,13 @@ class Session:
         if info is None:
             raise Unauthorised("session has ended", clear_tokens=True)
         return info.session_data
+
+    async def created_at_ms(self) -> int:
+        """When the session began (one read)."""
+        info = await self._rt.sessions.info(self.session_handle)
+        if info is None:
+            raise Unauthorised("session has ended", clear_tokens=True)
+        return info.created_at_ms
 
     async def update_data(self, data: Mapping[str, Any]) -> None:
         if not await self._rt.sessions.update_data(self.session_handle, data):
@@ -164,8 +182,15 @@ async def _verify(
     validators = (
         rt.claim_validators if options.claim_validators is None else options.claim_validators
     )
+    if not options.mfa:
+        validators = [v for v in validators if v.id != MFA_CLAIM]
+    if options.step_up is not None:
+        validators = [*validators, CompletedRecently(SECONDARY_FACTORS, options.step_up)]
     if validators:
-        errors = validate_all(verified.payload, validators, rt.clock.now_ms())
+        for key, refetch in rt.claim_refetch.items():
+            if key not in verified.payload and any(v.id == key for v in validators):
+                await session.merge_into_access_token_payload(await refetch(session))
+        errors = validate_all(session.access_token_payload, validators, rt.clock.now_ms())
         if errors:
             raise InvalidClaims(errors)
     return session

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -284,4 +285,55 @@ thirdparty_providers = Table(
     Column("config", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# TOTP authenticator devices (SuperTokens' totp recipe): per user, named; the secret is
+# encrypted at rest (``shared.secret_box``). ``last_step`` is the time step of the last accepted
+# code: a code is spent once, with every earlier one (replay protection).
+totp_devices = Table(
+    "totp_devices",
+    metadata,
+    Column(
+        "user_id",
+        String(128),
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(256), primary_key=True),
+    Column("secret", Text, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("digits", Integer, nullable=False),
+    Column("skew", Integer, nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_step", BigInteger),
+)
+
+# Wrong TOTP codes in a row, per user (the lock after ``totp_max_attempts``).
+totp_attempts = Table(
+    "totp_attempts",
+    metadata,
+    Column(
+        "user_id",
+        String(128),
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", BigInteger, nullable=False),
+)
+
+# One-time recovery codes (multi-factor auth): SHA-256 of each code; a code is used once.
+mfa_recovery_codes = Table(
+    "mfa_recovery_codes",
+    metadata,
+    Column(
+        "user_id",
+        String(128),
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("code_hash", String(64), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
 )

@@ -1,0 +1,177 @@
+"""Multi-factor auth FDI routes (``PUT /mfa/info``, recovery codes), and what the other
+recipes' second-factor routes share: the setup check and marking a factor complete in the
+session, whose new ``st-mfa`` claim goes out on the same response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from tokenward.http.audit import audit
+from tokenward.http.context import runtime
+from tokenward.http.requests import BadRequest, json_body
+from tokenward.recipes.multifactorauth.rules import (
+    CLAIM_KEY,
+    SECONDARY_FACTORS,
+    CompletedRecently,
+    FactorIds,
+    MfaClaim,
+    claim_of,
+)
+from tokenward.recipes.multifactorauth.service.factors import UnknownSessionUser
+from tokenward.recipes.session.errors import InvalidClaims, Unauthorised
+from tokenward.recipes.session.request_session import Session, SessionOptions, require_session
+
+PENDING_MFA = SessionOptions(claim_validators=())
+"""MFA's own routes serve sessions whose second factor is still to come."""
+
+
+async def _created_ms(session: Session) -> int:
+    """The session's start, read only when the claim must be rebuilt (a token without it)."""
+    if claim_of(session.access_token_payload) is not None:
+        return 0
+    return await session.created_at_ms()
+
+
+async def refetch_claim(session: Session) -> dict[str, Any]:
+    """The claim for a session whose token lacks it (created before MFA, or by the app's own
+    code): its login method as the first factor, ``v`` for what the user must complete."""
+    rt = runtime(session.request)
+    try:
+        claim = await rt.services.mfa.current_claim(
+            session.user_id,
+            session.recipe_user_id,
+            session.tenant_id,
+            session.access_token_payload,
+            await _created_ms(session),
+        )
+    except UnknownSessionUser:
+        raise Unauthorised("the session's user is gone", clear_tokens=True) from None
+    return {CLAIM_KEY: claim.entry()}
+
+
+async def assert_may_set_up(request: Request, session: Session, factor: str) -> None:
+    """403 with the ``st-mfa`` reason unless the session may set up (or, before the
+    requirements are met, use) ``factor``."""
+    mfa = runtime(request).services.mfa
+    try:
+        refusal = await mfa.setup_refusal(
+            session.user_id,
+            session.recipe_user_id,
+            session.tenant_id,
+            session.access_token_payload,
+            await _created_ms(session),
+            factor,
+        )
+    except UnknownSessionUser:
+        raise Unauthorised("the session's user is gone", clear_tokens=True) from None
+    if refusal is not None:
+        raise InvalidClaims([{"id": CLAIM_KEY, "reason": {"message": refusal}}])
+
+
+async def complete_factor(request: Request, session: Session, factor: str) -> MfaClaim:
+    """Mark ``factor`` completed now in the session (no new session): the response carries
+    the access token with the updated claim."""
+    rt = runtime(request)
+    try:
+        claim = await rt.services.mfa.completed(
+            session.user_id,
+            session.recipe_user_id,
+            session.tenant_id,
+            session.access_token_payload,
+            await _created_ms(session),
+            factor,
+        )
+    except UnknownSessionUser:
+        raise Unauthorised("the session's user is gone", clear_tokens=True) from None
+    await session.merge_into_access_token_payload({CLAIM_KEY: claim.entry()})
+    audit(request, "mfa.factor_completed", user_id=session.user_id, factor=factor)
+    return claim
+
+
+def require_step_up(request: Request, session: Session) -> None:
+    """403 unless the session completed a second factor within ``mfa_step_up_max_age`` (its
+    factors are then asked for again: the frontends resync through ``PUT /mfa/info``)."""
+    rt = runtime(request)
+    check = CompletedRecently(SECONDARY_FACTORS, rt.settings.mfa_step_up_max_age)
+    reason = check.validate(session.access_token_payload, rt.clock.now_ms())
+    if reason is not None:
+        raise InvalidClaims([{"id": check.id, "reason": reason}])
+
+
+async def info(request: Request) -> Response:
+    """``PUT /mfa/info``: what is set up, allowed and next, with the claim brought up to date."""
+    rt = runtime(request)
+    session = await require_session(request, PENDING_MFA)
+    try:
+        found = await rt.services.mfa.info(
+            session.user_id,
+            session.recipe_user_id,
+            session.tenant_id,
+            session.access_token_payload,
+            await _created_ms(session),
+        )
+    except UnknownSessionUser:
+        raise Unauthorised(
+            "User no longer associated with the session", clear_tokens=True
+        ) from None
+    if claim_of(session.access_token_payload) != found.claim:
+        await session.merge_into_access_token_payload({CLAIM_KEY: found.claim.entry()})
+    return JSONResponse(
+        {
+            "status": "OK",
+            "factors": {
+                "next": found.next,
+                "alreadySetup": found.already_set_up,
+                "allowedToSetup": found.allowed_to_set_up,
+            },
+            "emails": found.emails,
+            "phoneNumbers": found.phone_numbers,
+        }
+    )
+
+
+# --- recovery codes (tokenward's own) ------------------------------------------------------------
+
+
+async def create_recovery_codes(request: Request) -> Response:
+    """A new set of recovery codes, shown this once; the old set stops working. The session
+    must have passed MFA, and completed a second factor recently if the user has one."""
+    rt = runtime(request)
+    session = await require_session(request)
+    if await rt.services.totp.has_verified_device(session.user_id):
+        require_step_up(request, session)
+    codes = await rt.services.recovery_codes.issue(session.user_id)
+    audit(request, "mfa.recovery_codes_created", user_id=session.user_id)
+    await rt.services.mfa.notify(session.user_id, "New recovery codes were made")
+    return JSONResponse({"status": "OK", "recoveryCodes": codes})
+
+
+async def count_recovery_codes(request: Request) -> Response:
+    rt = runtime(request)
+    session = await require_session(request, PENDING_MFA)
+    remaining = await rt.services.recovery_codes.remaining(session.user_id)
+    return JSONResponse({"status": "OK", "remaining": remaining})
+
+
+async def use_recovery_code(request: Request) -> Response:
+    """A recovery code completes the second factor (it counts as any of them) once."""
+    rt = runtime(request)
+    session = await require_session(request, PENDING_MFA)
+    code = _string(await json_body(request), "recoveryCode")
+    if not await rt.services.recovery_codes.use(session.user_id, code):
+        audit(request, "mfa.recovery_code_refused", user_id=session.user_id)
+        return JSONResponse({"status": "INVALID_RECOVERY_CODE_ERROR"})
+    audit(request, "mfa.recovery_code_used", user_id=session.user_id)
+    await complete_factor(request, session, FactorIds.RECOVERY_CODE)
+    remaining = await rt.services.recovery_codes.remaining(session.user_id)
+    return JSONResponse({"status": "OK", "remaining": remaining})
+
+
+def _string(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{name} must be a non-empty string")
+    return value

@@ -1,0 +1,1 @@
+"""TOTP authenticator apps (RFC 6238): devices and code verification."""

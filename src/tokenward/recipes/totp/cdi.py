@@ -1,0 +1,163 @@
+"""Core API (CDI) TOTP endpoints, as supertokens-python 0.31.4 calls them: devices belong to the
+app (no tenant segment); the two verify calls carry the tenant. The SDK runs the MFA logic
+itself (its claim, the setup checks); the core keeps devices, codes and the attempt lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokenward.http.context import runtime
+from tokenward.http.core_api import CdiBadRequest, body, cdi, ok, query_field, status, string_field
+from tokenward.recipes.totp.service import (
+    Accepted,
+    DeviceAlreadyExists,
+    LockedOut,
+    UnknownDevice,
+    UnknownUser,
+    Verdict,
+)
+
+
+def _optional_name(data: dict[str, Any]) -> str | None:
+    name = data.get("deviceName")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip():
+        raise CdiBadRequest("Field name 'deviceName' is invalid in JSON input")
+    return name
+
+
+def _int(data: dict[str, Any], name: str, *, least: int) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if type(value) is not int or value < least:
+        raise CdiBadRequest(f"{name} must be {'> 0' if least else '>= 0'}")
+    return value
+
+
+@cdi
+async def create_device(request: Request) -> Response:
+    """``POST /recipe/totp/device``: ``{userId, deviceName?, skew, period}``."""
+    data = await body(request)
+    try:
+        device = await runtime(request).services.totp.create_device(
+            string_field(data, "userId"),
+            _optional_name(data),
+            period=_int(data, "period", least=1),
+            skew=_int(data, "skew", least=0),
+        )
+    except DeviceAlreadyExists:
+        return status("DEVICE_ALREADY_EXISTS_ERROR")
+    except UnknownUser:
+        return status("UNKNOWN_USER_ID_ERROR")
+    except ValueError as invalid:
+        raise CdiBadRequest(str(invalid)) from None
+    return ok(deviceName=device.name, secret=device.secret)
+
+
+@cdi
+async def import_device(request: Request) -> Response:
+    """``POST /recipe/totp/device/import``: ``{userId, deviceName?, skew, period, secretKey}``."""
+    data = await body(request)
+    try:
+        device = await runtime(request).services.totp.import_device(
+            string_field(data, "userId"),
+            string_field(data, "secretKey"),
+            _optional_name(data),
+            period=_int(data, "period", least=1),
+            skew=_int(data, "skew", least=0),
+        )
+    except DeviceAlreadyExists:
+        return status("DEVICE_ALREADY_EXISTS_ERROR")
+    except UnknownUser:
+        return status("UNKNOWN_USER_ID_ERROR")
+    except ValueError as invalid:
+        raise CdiBadRequest(str(invalid)) from None
+    return ok(deviceName=device.name)
+
+
+@cdi
+async def rename_device(request: Request) -> Response:
+    """``PUT /recipe/totp/device``: ``{userId, existingDeviceName, newDeviceName}``."""
+    data = await body(request)
+    try:
+        await runtime(request).services.totp.rename_device(
+            string_field(data, "userId"),
+            string_field(data, "existingDeviceName"),
+            string_field(data, "newDeviceName"),
+        )
+    except UnknownDevice:
+        return status("UNKNOWN_DEVICE_ERROR")
+    except DeviceAlreadyExists:
+        return status("DEVICE_ALREADY_EXISTS_ERROR")
+    except ValueError as invalid:
+        raise CdiBadRequest(str(invalid)) from None
+    return ok()
+
+
+@cdi
+async def list_devices(request: Request) -> Response:
+    devices = await runtime(request).services.totp.devices(query_field(request, "userId"))
+    return ok(
+        devices=[
+            {"name": d.name, "period": d.period, "skew": d.skew, "verified": d.verified}
+            for d in devices
+        ]
+    )
+
+
+@cdi
+async def remove_device(request: Request) -> Response:
+    data = await body(request)
+    removed = await runtime(request).services.totp.remove_device(
+        string_field(data, "userId"), string_field(data, "deviceName")
+    )
+    return ok(didDeviceExist=removed is not None)
+
+
+@cdi
+async def verify_device(request: Request) -> Response:
+    """``POST /<tenant>/recipe/totp/device/verify``: ``{userId, deviceName, totp}``."""
+    data = await body(request)
+    try:
+        verdict = await runtime(request).services.totp.verify_device(
+            string_field(data, "userId"),
+            string_field(data, "deviceName"),
+            string_field(data, "totp"),
+        )
+    except UnknownDevice:
+        return status("UNKNOWN_DEVICE_ERROR")
+    if isinstance(verdict, Accepted):
+        return ok(wasAlreadyVerified=verdict.was_already_verified)
+    return _refused(verdict)
+
+
+@cdi
+async def verify_code(request: Request) -> Response:
+    """``POST /<tenant>/recipe/totp/verify``: ``{userId, totp}``, any verified device."""
+    data = await body(request)
+    try:
+        verdict = await runtime(request).services.totp.verify_code(
+            string_field(data, "userId"), string_field(data, "totp")
+        )
+    except UnknownUser:
+        return status("UNKNOWN_USER_ID_ERROR")
+    if isinstance(verdict, Accepted):
+        return ok()
+    return _refused(verdict)
+
+
+def _refused(verdict: Verdict) -> Response:
+    if isinstance(verdict, LockedOut):
+        return status("LIMIT_REACHED_ERROR", retryAfterMs=verdict.retry_after_ms)
+    if isinstance(verdict, Accepted):
+        raise TypeError("an accepted code is not refused")
+    return status(
+        "INVALID_TOTP_ERROR",
+        currentNumberOfFailedAttempts=verdict.failures,
+        maxNumberOfFailedAttempts=verdict.max_attempts,
+    )
