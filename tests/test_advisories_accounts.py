@@ -74,17 +74,16 @@ async def test_ses_03_ses_05_sign_out_and_account_removal_revoke_server_side(
 ) -> None:
     key = "advisories-core-api-key-0123456789"
     async with running_api(database_url, api_keys=key) as api:
-        issued = await api.create_session()
-        out = await api.client.post(
-            "/auth/signout", headers={"rid": "session"} | bearer(issued.access.token)
-        )
+        signed_up = await sign_up(api, "out@example.com")
+        access = signed_up.headers["st-access-token"]
+        out = await api.client.post("/auth/signout", headers={"rid": "session"} | bearer(access))
         assert out.status_code == 200
-        assert (await refresh(api, issued.refresh_token)).status_code == 401
-        assert_refused(await call(api, issued.access.token, check_database=True))
+        assert (await refresh(api, signed_up.headers["st-refresh-token"])).status_code == 401
+        assert_refused(await call(api, access, check_database=True))
         # Without a database check the access token lives until exp (documented): 1 hour max.
-        assert (await call(api, issued.access.token)).status_code == 200
+        assert (await call(api, access)).status_code == 200
         api.clock.advance(seconds=3600)
-        assert_refused(await call(api, issued.access.token))
+        assert_refused(await call(api, access))
 
         user = (await sign_up(api, "leaving@example.com")).json()["user"]
         session = await sign_in(api, "leaving@example.com")
@@ -306,18 +305,13 @@ async def table_dump(api: Api, table: str) -> str:
         return repr((await connection.exec_driver_sql(f"SELECT * FROM {table}")).all())
 
 
-# Top 25 items 20-23 concern features tokenward does not have (passwordless, TOTP/MFA, social
-# login). Until they ship, these tests guard that no such pathway exists: each route answers 404,
-# sets nothing, and no session or user appears.
+# Top 25 items 22-23 concern features that are configured or not built yet (social login
+# without providers, passkeys). These tests guard that no such pathway exists: each route answers
+# 400 or 404, sets nothing, and no session or user appears. MFA (items 20-21):
+# tests/test_advisories_mfa.py.
 
 Route = tuple[str, str, object]
 
-MFA_ROUTES: list[Route] = [
-    ("POST", "/totp/device", {"deviceName": "phone"}),
-    ("POST", "/totp/device/verify", {"deviceName": "phone", "totp": "123456"}),
-    ("POST", "/totp/verify", {"totp": "123456"}),
-    ("PUT", "/mfa/info", {}),
-]
 THIRD_PARTY_ROUTES: list[Route] = [
     ("GET", "/authorisationurl?thirdPartyId=google&redirectURIOnProviderDashboard=x", None),
     (
@@ -357,13 +351,10 @@ async def assert_no_pathway(api: Api, routes: list[Route]) -> None:
     assert (await sign_in(api, "known@example.com")).json()["status"] == "OK"
 
 
-async def test_mfa_01_mfa_02_no_totp_pathway_exists(api: Api) -> None:
-    await assert_no_pathway(api, MFA_ROUTES)
-
-
 async def test_auth_06_no_sign_in_pathway_but_passwords_and_codes_exists(api: Api) -> None:
-    """Passwordless codes (tests/recipes/passwordless) and passwords are the only ways in."""
-    await assert_no_pathway(api, MFA_ROUTES + THIRD_PARTY_ROUTES + WEBAUTHN_ROUTES)
+    """Passwordless codes (tests/recipes/passwordless), passwords and configured providers are
+    the only ways in; none of them passes MFA by itself (tests/test_advisories_mfa.py)."""
+    await assert_no_pathway(api, THIRD_PARTY_ROUTES + WEBAUTHN_ROUTES)
 
 
 async def test_oauth_01_without_providers_no_third_party_route_signs_anyone_in(api: Api) -> None:

@@ -47,7 +47,7 @@ CHECKS = [
 ]
 EXAMPLES = 25
 """Per operation and generation mode: about 1,100 requests in all."""
-OPERATIONS = 40
+OPERATIONS = 49
 EMAIL, PASSWORD = "fuzz@example.com", "a long enough passphrase"
 # The rate limits stay on (their wrappers read the fuzzed bodies too) but are too high to refuse
 # the fuzzer, so that the requests reach the endpoints.

@@ -11,6 +11,8 @@ scans those records and the log files of every `tokenward serve` process the tes
 * anti-CSRF tokens next to their name (they are bare UUIDs otherwise, like session handles);
 * password hashes (Argon2, bcrypt);
 * email-link tokens (reset / verification: ``secrets.token_urlsafe(32)``, 43 characters);
+* TOTP secrets (32 Base32 characters), sealed secrets (``v1.<key id>.<base64url>``,
+  shared/secret_box.py) and MFA recovery codes (``xxxx-xxxx-xxxx``);
 * the passwords the tests use: string constants found in tests/ by name (``*PASSWORD*``,
   ``*PASSPHRASE*``, parameters and keywords called ``password``, ``"password"`` JSON fields).
 
@@ -49,6 +51,12 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("password hash", re.compile(r"\$argon2(?:id|i|d)\$[^\s'\"]+")),
     ("password hash", re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")),
     ("link token", re.compile(rf"(?<![{_B64URL}])[{_B64URL}]{{43}}(?![{_B64URL}])")),
+    ("TOTP secret", re.compile(r"(?<![A-Za-z0-9])[A-Z2-7]{32}(?![A-Za-z0-9])")),
+    ("sealed secret", re.compile(rf"v1\.[0-9a-f]{{8}}\.[{_B64URL}]{{40,}}")),
+    (
+        "recovery code",
+        re.compile(r"(?<![A-Za-z0-9-])[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}(?![A-Za-z0-9-])"),
+    ),
 )
 
 CONSOLE_EMAIL_START = "tokenward email (console backend: not sent)"

@@ -54,6 +54,9 @@ class Operation:
     rid: str | None = None
     """The ``rid`` header the SDKs send."""
     session: Session | None = None
+    second_factor: bool = False
+    """With ``shouldTryLinkingWithSessionUser: true`` the call needs a session (MFA): 401
+    without one, 403 when the session may not use the factor."""
     issues_tokens: bool = False
     query: str | None = None
     """The one required query parameter (``email``, ``phoneNumber``)."""
@@ -270,14 +273,14 @@ def _operation(op: Operation, method: str, tenanted: bool, settings: Settings) -
         responses = {"303": {"description": "Back to the website", "headers": location}}
     if op.body is not None or op.form is not None or op.query is not None or tenanted:
         responses["400"] = _json("Malformed request, invalid or unknown tenant", s.Message)
-    if op.session is not None:
+    if op.session is not None or op.second_factor:
         responses["401"] = _json(
             "No valid session; the tokens may be cleared", s.Message, TOKEN_HEADERS
         )
     if op.session == "access":
         expired = str(settings.session_expired_status_code)
         responses.setdefault(expired, _json("The access token expired: refresh it", s.Message))
-    if op.frontend and method not in SAFE_METHODS and op.session == "access":
+    if op.frontend and method not in SAFE_METHODS and (op.session == "access" or op.second_factor):
         responses["403"] = _json(
             "Cross-origin request refused, or the session fails a claim check", s.Refused
         )

@@ -16,7 +16,7 @@ log = logging.getLogger("tokenward.audit")
 
 Field = str | int | None
 
-WARNING_EVENTS = frozenset({"session.theft_detected"})
+WARNING_EVENTS = frozenset({"session.theft_detected", "totp.locked"})
 """Events logged at WARNING (an attack in progress); the others are INFO."""
 
 

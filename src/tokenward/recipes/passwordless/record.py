@@ -22,6 +22,7 @@ RECORD = RecipeRecord(
             Operation(
                 "passwordlessCreateCode", "Send a sign-in code or link to an email or phone",
                 TAG, s.CreateCodeResponse, body=s.CreateCodeRequest, rid=PL,
+                second_factor=True,
             ),
             tenanted=True, limit=rl.Limit(rl.codes, rl.body_subject(fdi.contact_key)),
         ),
@@ -38,7 +39,7 @@ RECORD = RecipeRecord(
             Operation(
                 "passwordlessConsumeCode", "Sign up or in with a typed code or a link code",
                 TAG, s.ConsumeCodeResponse, body=s.ConsumeCodeRequest, rid=PL,
-                issues_tokens=True,
+                issues_tokens=True, second_factor=True,
             ),
             tenanted=True, limit=rl.Limit(rl.code_consumes),
         ),
