@@ -56,6 +56,22 @@ function withStatus(answer) {
   return { httpStatus: fetchResponse.status, ...rest };
 }
 
+// The SDK throws the fetch Response of an answer it does not expect (a 4xx or 5xx): the test
+// gets its status and body instead of an opaque error.
+async function caught(call) {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof Response)) throw error;
+    const text = await error.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { thrown: error.status, body };
+  }
+}
+
 // A protected route of the example app, through the fetch the SDK intercepts.
 async function me() {
   const response = await fetch(`${apiDomain}/api/me`);
@@ -107,21 +123,27 @@ window.tw = {
   },
   // Passwordless as a second factor: the code goes to the session user's own email and, once
   // consumed, completes otp-email in the same session (as auth-react's MFA screens call it).
-  createSecondFactorCode: async (email) =>
-    passwordless(await Passwordless.createCode({ email, shouldTryLinkingWithSessionUser: true })),
-  consumeSecondFactorCode: async (userInputCode) =>
-    passwordless(
-      await Passwordless.consumeCode({ userInputCode, shouldTryLinkingWithSessionUser: true }),
+  createSecondFactorCode: (email) =>
+    caught(async () =>
+      passwordless(await Passwordless.createCode({ email, shouldTryLinkingWithSessionUser: true })),
+    ),
+  consumeSecondFactorCode: (userInputCode) =>
+    caught(async () =>
+      passwordless(
+        await Passwordless.consumeCode({ userInputCode, shouldTryLinkingWithSessionUser: true }),
+      ),
     ),
   // TOTP (recipe/totp) and MFA (recipe/multifactorauth): the SDK's answers as the API gave them.
-  totpCreateDevice: async (deviceName) =>
-    withStatus(await Totp.createDevice(deviceName === undefined ? {} : { deviceName })),
-  totpVerifyDevice: async (deviceName, totp) =>
-    withStatus(await Totp.verifyDevice({ deviceName, totp })),
-  totpVerifyCode: async (totp) => withStatus(await Totp.verifyCode({ totp })),
-  totpListDevices: async () => withStatus(await Totp.listDevices()),
-  totpRemoveDevice: async (deviceName) => withStatus(await Totp.removeDevice({ deviceName })),
-  mfaInfo: async () => withStatus(await MultiFactorAuth.resyncSessionAndFetchMFAInfo()),
+  totpCreateDevice: (deviceName) =>
+    caught(async () => withStatus(await Totp.createDevice({ deviceName }))),
+  totpVerifyDevice: (deviceName, totp) =>
+    caught(async () => withStatus(await Totp.verifyDevice({ deviceName, totp }))),
+  totpVerifyCode: (totp) => caught(async () => withStatus(await Totp.verifyCode({ totp }))),
+  totpListDevices: () => caught(async () => withStatus(await Totp.listDevices())),
+  totpRemoveDevice: (deviceName) =>
+    caught(async () => withStatus(await Totp.removeDevice({ deviceName }))),
+  mfaInfo: () =>
+    caught(async () => withStatus(await MultiFactorAuth.resyncSessionAndFetchMFAInfo())),
   // The st-mfa claim as the SDK reads it from the access token payload (null: none).
   mfaClaim: async () =>
     (await Session.getClaimValue({ claim: MultiFactorAuth.MultiFactorAuthClaim })) ?? null,
