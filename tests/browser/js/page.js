@@ -5,9 +5,11 @@
 // a magic link opens the page as {website}/auth/verify?preAuthSessionId=…#linkCode without them.
 import SuperTokens from "supertokens-web-js";
 import EmailPassword from "supertokens-web-js/recipe/emailpassword";
+import MultiFactorAuth from "supertokens-web-js/recipe/multifactorauth";
 import Passwordless from "supertokens-web-js/recipe/passwordless";
 import Session from "supertokens-web-js/recipe/session";
 import ThirdParty from "supertokens-web-js/recipe/thirdparty";
+import Totp from "supertokens-web-js/recipe/totp";
 
 const query = new URLSearchParams(window.location.search);
 for (const name of ["api", "mode"]) {
@@ -26,6 +28,8 @@ SuperTokens.init({
     EmailPassword.init(),
     Passwordless.init(),
     ThirdParty.init(),
+    MultiFactorAuth.init(),
+    Totp.init(),
   ],
 });
 
@@ -44,6 +48,28 @@ function summary(answer) {
 function passwordless(answer) {
   const { fetchResponse, ...rest } = answer;
   return rest;
+}
+
+// An SDK answer without its fetchResponse, plus the HTTP status the SDK got.
+function withStatus(answer) {
+  const { fetchResponse, ...rest } = answer;
+  return { httpStatus: fetchResponse.status, ...rest };
+}
+
+// The SDK throws the fetch Response of an answer it does not expect (a 4xx or 5xx): the test
+// gets its status and body instead of an opaque error.
+async function caught(call) {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof Response)) throw error;
+    const text = await error.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { thrown: error.status, body };
+  }
 }
 
 // A protected route of the example app, through the fetch the SDK intercepts.
@@ -95,6 +121,34 @@ window.tw = {
       createdNewRecipeUser: answer.createdNewRecipeUser ?? null,
     };
   },
+  // Passwordless as a second factor: the code goes to the session user's own email and, once
+  // consumed, completes otp-email in the same session (as auth-react's MFA screens call it).
+  createSecondFactorCode: (email) =>
+    caught(async () =>
+      passwordless(await Passwordless.createCode({ email, shouldTryLinkingWithSessionUser: true })),
+    ),
+  consumeSecondFactorCode: (userInputCode) =>
+    caught(async () =>
+      passwordless(
+        await Passwordless.consumeCode({ userInputCode, shouldTryLinkingWithSessionUser: true }),
+      ),
+    ),
+  // TOTP (recipe/totp) and MFA (recipe/multifactorauth): the SDK's answers as the API gave them.
+  totpCreateDevice: (deviceName) =>
+    caught(async () => withStatus(await Totp.createDevice({ deviceName }))),
+  totpVerifyDevice: (deviceName, totp) =>
+    caught(async () => withStatus(await Totp.verifyDevice({ deviceName, totp }))),
+  totpVerifyCode: (totp) => caught(async () => withStatus(await Totp.verifyCode({ totp }))),
+  totpListDevices: () => caught(async () => withStatus(await Totp.listDevices())),
+  totpRemoveDevice: (deviceName) =>
+    caught(async () => withStatus(await Totp.removeDevice({ deviceName }))),
+  mfaInfo: () =>
+    caught(async () => withStatus(await MultiFactorAuth.resyncSessionAndFetchMFAInfo())),
+  // The st-mfa claim as the SDK reads it from the access token payload (null: none).
+  mfaClaim: async () =>
+    (await Session.getClaimValue({ claim: MultiFactorAuth.MultiFactorAuthClaim })) ?? null,
+  // The SDK's own check of the claim (the global validator the MFA recipe adds).
+  mfaValidationErrors: () => Session.validateClaims(),
   signOut: () => Session.signOut(),
   doesSessionExist: () => Session.doesSessionExist(),
   userId: () => Session.getUserId(),

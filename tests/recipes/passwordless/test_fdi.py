@@ -337,3 +337,50 @@ async def test_codes_per_contact_are_rate_limited_whatever_the_spelling(
     assert len(smtp.received) == 5
     other = await post(api, "", {"email": "lee@example.com"})
     assert other.status_code == 200, "another address has its own budget"
+
+
+async def test_a_code_to_the_users_verified_email_completes_a_required_second_factor(
+    database_url: str, smtp: SmtpSink
+) -> None:
+    """otp-email required of every user: the code goes to the user's own verified email (the
+    factor the user has set up) and completes MFA in the same session."""
+    settings = {
+        **smtp_settings(smtp),
+        "website_domain": "http://localhost:3000",
+        "mfa_required_secondary_factors": "otp-email",
+    }
+    async with running_api(database_url, **settings) as api:
+        email = "second@example.com"
+        form = [{"id": "email", "value": email}, {"id": "password", "value": "a long pass 42!"}]
+        signed_up = await api.client.post(
+            "/auth/signup",
+            json={"formFields": form},
+            headers={"rid": "emailpassword", "st-auth-mode": "header"},
+        )
+        assert signed_up.json()["status"] == "OK", signed_up.text
+        user_id = signed_up.json()["user"]["id"]
+        verification = api.runtime.services.email_verification
+        token = await verification.create_token(user_id, email, "public")
+        assert token is not None
+        await verification.verify("public", token)
+        access = signed_up.headers["st-access-token"]
+        bearer = {"authorization": f"Bearer {access}"}
+        assert (await api.client.get("/test/session", headers=bearer)).status_code == 403
+
+        linking = {"shouldTryLinkingWithSessionUser": True}
+        started = await post(api, "", {"email": email} | linking, **bearer)
+        assert started.status_code == 200, started.text
+        assert started.json()["status"] == "OK", started.text
+        # A code as a second factor comes without a magic link.
+        match = CODE.search(smtp.received[-1].text())
+        assert match is not None
+        code = match.group(1)
+        attempt = {k: started.json()[k] for k in ("preAuthSessionId", "deviceId")}
+        done = await post(api, "/consume", attempt | {"userInputCode": code} | linking, **bearer)
+        assert done.status_code == 200 and done.json()["status"] == "OK", done.text
+        assert done.json()["user"]["id"] == user_id
+        assert "st-refresh-token" not in done.headers  # the same session, not a new one
+        renewed = {"authorization": f"Bearer {done.headers['st-access-token']}"}
+        protected = await api.client.get("/test/session", headers=renewed)
+        assert protected.status_code == 200, protected.text
+        assert protected.json()["userId"] == user_id

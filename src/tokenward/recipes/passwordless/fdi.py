@@ -213,7 +213,11 @@ async def _may_use(request: Request, session: Session, contact: Contact) -> bool
     ):
         return False
     factor = first_factor_of("passwordless", email=contact.email is not None, by_link=False)
-    await assert_may_set_up(request, session, factor)
+    # A code to the user's own verified email or phone uses a factor the user has set up (as
+    # SuperTokens skips the setup check when the code's user is the session user); the setup
+    # check would refuse exactly the pending factor it is meant to complete.
+    if factor not in standing.set_up:
+        await assert_may_set_up(request, session, factor)
     return True
 
 
