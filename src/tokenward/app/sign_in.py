@@ -71,10 +71,11 @@ async def finish_sign_in(
     first factor's id (default: the login method's recipe, passwordless by code)."""
     login = recipe_user_id or user.login_methods[0].recipe_user_id
     method = next(m for m in user.login_methods if m.recipe_user_id == login)
-    # Two independent reads, sent together: the database thread answers both at once.
-    verified, role_claims = await asyncio.gather(
+    # Independent reads, sent together: the database thread answers them at once.
+    verified, role_claims, mfa_stored = await asyncio.gather(
         services.email_verification.verified_login_methods(user, known=known_verified),
         services.roles.claims_payload(tenant_id, user.user_id, clock.now_ms()),
+        services.mfa.stored(user),
     )
     payload = await extra_claims(hooks, user, tenant_id)
     payload.update(services.email_verification.claim_payload(verified.get(login, False)))
@@ -82,7 +83,7 @@ async def finish_sign_in(
     first = factor or first_factor_of(
         method.recipe_id, email=method.email is not None, by_link=False
     )
-    mfa = await services.mfa.sign_in_claim(user, tenant_id, first, verified)
+    mfa = await services.mfa.sign_in_claim(user, tenant_id, first, verified, mfa_stored)
     payload[MFA_CLAIM] = mfa.entry()
     tokens = await services.sessions.create(
         user.user_id, recipe_user_id=login, tenant_id=tenant_id, access_token_payload=payload

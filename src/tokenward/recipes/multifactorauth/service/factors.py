@@ -65,6 +65,15 @@ class MfaPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Stored:
+    """What the user's standing is computed from, read together: a verified TOTP device,
+    the user's metadata (``_supertokens.requiredSecondaryFactors``)."""
+
+    totp_set_up: bool
+    metadata: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Standing:
     """A user's factors: what is set up, what a sign-in requires, and where codes can go."""
 
@@ -119,15 +128,29 @@ class MultiFactorAuth:
             offered.append(FactorIds.OTP_PHONE)
         return [*offered, FactorIds.TOTP]
 
-    async def standing(
-        self, user: UserRecord, tenant_id: str, verified: Mapping[str, bool] | None = None
-    ) -> Standing:
-        """``verified``: each login method's email-verification state, when already read."""
-        totp_set_up, metadata, verified_now = await asyncio.gather(
-            self._totp.has_verified_device(user.user_id),
-            self._metadata.get(user.user_id),
-            self._verified(user, verified),
+    async def stored(self, user: UserRecord) -> Stored:
+        """The reads ``standing`` needs (a sign-in sends them with its others)."""
+        totp_set_up, metadata = await asyncio.gather(
+            self._totp.has_verified_device(user.user_id), self._metadata.get(user.user_id)
         )
+        return Stored(totp_set_up, metadata)
+
+    async def standing(
+        self,
+        user: UserRecord,
+        tenant_id: str,
+        verified: Mapping[str, bool] | None = None,
+        stored: Stored | None = None,
+    ) -> Standing:
+        """``verified``: each login method's email-verification state, and ``stored``, when
+        already read."""
+        if stored is None:
+            read, verified_now = await asyncio.gather(
+                self.stored(user), self._verified(user, verified)
+            )
+        else:
+            read, verified_now = stored, await self._verified(user, verified)
+        totp_set_up, metadata = read.totp_set_up, read.metadata
         emails = list(
             dict.fromkeys(
                 m.email for m in user.login_methods if m.email and verified_now[m.recipe_user_id]
@@ -153,10 +176,15 @@ class MultiFactorAuth:
         return Standing(user, set_up, requirements, emails, phones)
 
     async def sign_in_claim(
-        self, user: UserRecord, tenant_id: str, factor: str, verified: Mapping[str, bool]
+        self,
+        user: UserRecord,
+        tenant_id: str,
+        factor: str,
+        verified: Mapping[str, bool],
+        stored: Stored,
     ) -> MfaClaim:
         """The claim of a new session signed in with the first factor ``factor``."""
-        standing = await self.standing(user, tenant_id, verified)
+        standing = await self.standing(user, tenant_id, verified, stored)
         return with_factor(None, factor, self._clock.now_ms(), standing.requirements)
 
     async def completed(
