@@ -4,6 +4,8 @@ session, whose new ``st-mfa`` claim goes out on the same response."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from starlette.requests import Request
@@ -20,7 +22,7 @@ from tokenward.recipes.multifactorauth.rules import (
     MfaClaim,
     claim_of,
 )
-from tokenward.recipes.multifactorauth.service.factors import UnknownSessionUser
+from tokenward.recipes.multifactorauth.service.factors import SessionFacts, UnknownSessionUser
 from tokenward.recipes.session.errors import InvalidClaims, Unauthorised
 from tokenward.recipes.session.request_session import Session, SessionOptions, require_session
 
@@ -28,45 +30,37 @@ PENDING_MFA = SessionOptions(claim_validators=())
 """MFA's own routes serve sessions whose second factor is still to come."""
 
 
-async def _created_ms(session: Session) -> int:
-    """The session's start, read only when the claim must be rebuilt (a token without it)."""
-    if claim_of(session.access_token_payload) is not None:
-        return 0
-    return await session.created_at_ms()
+async def _facts(session: Session) -> SessionFacts:
+    """The session as MFA sees it; its start is read only when the claim must be rebuilt (a
+    token without it)."""
+    payload = session.access_token_payload
+    created = 0 if claim_of(payload) is not None else await session.created_at_ms()
+    return SessionFacts(
+        session.user_id, session.recipe_user_id, session.tenant_id, payload, created
+    )
+
+
+@contextmanager
+def _user_gone(message: str = "the session's user is gone") -> Iterator[None]:
+    try:
+        yield
+    except UnknownSessionUser:
+        raise Unauthorised(message, clear_tokens=True) from None
 
 
 async def refetch_claim(session: Session) -> dict[str, Any]:
     """The claim for a session whose token lacks it (created before MFA, or by the app's own
     code): its login method as the first factor, ``v`` for what the user must complete."""
-    rt = runtime(session.request)
-    try:
-        claim = await rt.services.mfa.current_claim(
-            session.user_id,
-            session.recipe_user_id,
-            session.tenant_id,
-            session.access_token_payload,
-            await _created_ms(session),
-        )
-    except UnknownSessionUser:
-        raise Unauthorised("the session's user is gone", clear_tokens=True) from None
+    with _user_gone():
+        claim = await runtime(session.request).services.mfa.current_claim(await _facts(session))
     return {CLAIM_KEY: claim.entry()}
 
 
 async def assert_may_set_up(request: Request, session: Session, factor: str) -> None:
     """403 with the ``st-mfa`` reason unless the session may set up (or, before the
     requirements are met, use) ``factor``."""
-    mfa = runtime(request).services.mfa
-    try:
-        refusal = await mfa.setup_refusal(
-            session.user_id,
-            session.recipe_user_id,
-            session.tenant_id,
-            session.access_token_payload,
-            await _created_ms(session),
-            factor,
-        )
-    except UnknownSessionUser:
-        raise Unauthorised("the session's user is gone", clear_tokens=True) from None
+    with _user_gone():
+        refusal = await runtime(request).services.mfa.setup_refusal(await _facts(session), factor)
     if refusal is not None:
         raise InvalidClaims([{"id": CLAIM_KEY, "reason": {"message": refusal}}])
 
@@ -74,18 +68,8 @@ async def assert_may_set_up(request: Request, session: Session, factor: str) -> 
 async def complete_factor(request: Request, session: Session, factor: str) -> MfaClaim:
     """Mark ``factor`` completed now in the session (no new session): the response carries
     the access token with the updated claim."""
-    rt = runtime(request)
-    try:
-        claim = await rt.services.mfa.completed(
-            session.user_id,
-            session.recipe_user_id,
-            session.tenant_id,
-            session.access_token_payload,
-            await _created_ms(session),
-            factor,
-        )
-    except UnknownSessionUser:
-        raise Unauthorised("the session's user is gone", clear_tokens=True) from None
+    with _user_gone():
+        claim = await runtime(request).services.mfa.completed(await _facts(session), factor)
     await session.merge_into_access_token_payload({CLAIM_KEY: claim.entry()})
     audit(request, "mfa.factor_completed", user_id=session.user_id, factor=factor)
     return claim
@@ -105,18 +89,8 @@ async def info(request: Request) -> Response:
     """``PUT /mfa/info``: what is set up, allowed and next, with the claim brought up to date."""
     rt = runtime(request)
     session = await require_session(request, PENDING_MFA)
-    try:
-        found = await rt.services.mfa.info(
-            session.user_id,
-            session.recipe_user_id,
-            session.tenant_id,
-            session.access_token_payload,
-            await _created_ms(session),
-        )
-    except UnknownSessionUser:
-        raise Unauthorised(
-            "User no longer associated with the session", clear_tokens=True
-        ) from None
+    with _user_gone("User no longer associated with the session"):
+        found = await rt.services.mfa.info(await _facts(session))
     if claim_of(session.access_token_payload) != found.claim:
         await session.merge_into_access_token_payload({CLAIM_KEY: found.claim.entry()})
     return JSONResponse(

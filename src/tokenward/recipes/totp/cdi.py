@@ -15,6 +15,7 @@ from tokenward.recipes.totp.service import (
     Accepted,
     DeviceAlreadyExists,
     LockedOut,
+    Totp,
     UnknownDevice,
     UnknownUser,
     Verdict,
@@ -42,42 +43,32 @@ def _int(data: dict[str, Any], name: str, *, least: int) -> int | None:
 @cdi
 async def create_device(request: Request) -> Response:
     """``POST /recipe/totp/device``: ``{userId, deviceName?, skew, period}``."""
-    data = await body(request)
-    try:
-        device = await runtime(request).services.totp.create_device(
-            string_field(data, "userId"),
-            _optional_name(data),
-            period=_int(data, "period", least=1),
-            skew=_int(data, "skew", least=0),
-        )
-    except DeviceAlreadyExists:
-        return status("DEVICE_ALREADY_EXISTS_ERROR")
-    except UnknownUser:
-        return status("UNKNOWN_USER_ID_ERROR")
-    except ValueError as invalid:
-        raise CdiBadRequest(str(invalid)) from None
-    return ok(deviceName=device.name, secret=device.secret)
+    return await _put_device(runtime(request).services.totp, await body(request), imported=False)
 
 
 @cdi
 async def import_device(request: Request) -> Response:
-    """``POST /recipe/totp/device/import``: ``{userId, deviceName?, skew, period, secretKey}``."""
-    data = await body(request)
+    """``POST /recipe/totp/device/import``: ``{userId, deviceName?, skew, period, secretKey}``:
+    a device from another system, verified already."""
+    return await _put_device(runtime(request).services.totp, await body(request), imported=True)
+
+
+async def _put_device(totp: Totp, data: dict[str, Any], *, imported: bool) -> Response:
+    user_id, name = string_field(data, "userId"), _optional_name(data)
+    period, skew = _int(data, "period", least=1), _int(data, "skew", least=0)
     try:
-        device = await runtime(request).services.totp.import_device(
-            string_field(data, "userId"),
-            string_field(data, "secretKey"),
-            _optional_name(data),
-            period=_int(data, "period", least=1),
-            skew=_int(data, "skew", least=0),
-        )
+        if imported:
+            secret = string_field(data, "secretKey")
+            device = await totp.import_device(user_id, secret, name, period=period, skew=skew)
+            return ok(deviceName=device.name)
+        device = await totp.create_device(user_id, name, period=period, skew=skew)
+        return ok(deviceName=device.name, secret=device.secret)
     except DeviceAlreadyExists:
         return status("DEVICE_ALREADY_EXISTS_ERROR")
     except UnknownUser:
         return status("UNKNOWN_USER_ID_ERROR")
     except ValueError as invalid:
         raise CdiBadRequest(str(invalid)) from None
-    return ok(deviceName=device.name)
 
 
 @cdi

@@ -65,6 +65,20 @@ class MfaPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """What the MFA use cases need of a session."""
+
+    user_id: str
+    recipe_user_id: str
+    tenant_id: str
+    payload: Mapping[str, Any]
+    """The access-token payload (its ``st-mfa`` claim)."""
+    created_ms: int
+    """When the session began: the time of a rebuilt claim's first factor (0 when the payload
+    has the claim and it is not needed)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Stored:
     """What the user's standing is computed from, read together: a verified TOTP device,
     the user's metadata (``_supertokens.requiredSecondaryFactors``)."""
@@ -187,46 +201,35 @@ class MultiFactorAuth:
         standing = await self.standing(user, tenant_id, verified, stored)
         return with_factor(None, factor, self._clock.now_ms(), standing.requirements)
 
-    async def completed(
-        self, user_id: str, recipe_user_id: str, tenant_id: str, payload: Mapping[str, Any],
-        session_created_ms: int, factor: str,
-    ) -> MfaClaim:  # fmt: skip
+    async def completed(self, session: SessionFacts, factor: str) -> MfaClaim:
         """The session's claim once ``factor`` is completed in it now."""
-        standing = await self._standing_of(user_id, tenant_id)
-        claim = self._claim(standing, payload, recipe_user_id, session_created_ms)
+        standing = await self._standing_of(session)
+        claim = self._claim(standing, session)
         return with_factor(claim, factor, self._clock.now_ms(), standing.requirements)
 
-    async def current_claim(
-        self, user_id: str, recipe_user_id: str, tenant_id: str, payload: Mapping[str, Any],
-        session_created_ms: int,
-    ) -> MfaClaim:  # fmt: skip
+    async def current_claim(self, session: SessionFacts) -> MfaClaim:
         """The session's claim with ``v`` computed afresh (rebuilt when the token lacks it).
         A session of a user tokenward does not know (the app runs sessions for its own users)
         has no factors to complete."""
-        user = await self._users.get(user_id)
+        user = await self._users.get(session.user_id)
         if user is None:
             return MfaClaim({}, True)
-        standing = await self.standing(user, tenant_id)
-        return self._claim(standing, payload, recipe_user_id, session_created_ms)
+        standing = await self.standing(user, session.tenant_id)
+        return self._claim(standing, session)
 
-    async def setup_refusal(
-        self, user_id: str, recipe_user_id: str, tenant_id: str, payload: Mapping[str, Any],
-        session_created_ms: int, factor: str,
-    ) -> str | None:  # fmt: skip
+    async def setup_refusal(self, session: SessionFacts, factor: str) -> str | None:
         """Why the session may not set up ``factor`` (or complete it as a second factor
         before the requirements are met), or None."""
-        standing = await self._standing_of(user_id, tenant_id)
-        claim = self._claim(standing, payload, recipe_user_id, session_created_ms)
+        standing = await self._standing_of(session)
+        claim = self._claim(standing, session)
         return setup_refusal(claim, standing.requirements, standing.set_up, factor)
 
-    async def info(
-        self, user_id: str, recipe_user_id: str, tenant_id: str, payload: Mapping[str, Any],
-        session_created_ms: int,
-    ) -> MfaInfo:  # fmt: skip
-        standing = await self._standing_of(user_id, tenant_id)
+    async def info(self, session: SessionFacts) -> MfaInfo:
+        standing = await self._standing_of(session)
+        recipe_user_id = session.recipe_user_id
         if not any(m.recipe_user_id == recipe_user_id for m in standing.user.login_methods):
             raise UnknownSessionUser(recipe_user_id)
-        claim = self._claim(standing, payload, recipe_user_id, session_created_ms)
+        claim = self._claim(standing, session)
         allowed = [
             factor
             for factor in self.secondary_factors
@@ -285,30 +288,28 @@ class MultiFactorAuth:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    async def _standing_of(self, user_id: str, tenant_id: str) -> Standing:
-        user = await self._users.get(user_id)
+    async def _standing_of(self, session: SessionFacts) -> Standing:
+        user = await self._users.get(session.user_id)
         if user is None:
-            raise UnknownSessionUser(user_id)
-        return await self.standing(user, tenant_id)
+            raise UnknownSessionUser(session.user_id)
+        return await self.standing(user, session.tenant_id)
 
-    def _claim(
-        self,
-        standing: Standing,
-        payload: Mapping[str, Any],
-        recipe_user_id: str,
-        session_created_ms: int,
-    ) -> MfaClaim:
+    def _claim(self, standing: Standing, session: SessionFacts) -> MfaClaim:
         """The session's claim with ``v`` computed afresh; rebuilt when the token lacks it."""
-        claim = claim_of(payload)
+        claim = claim_of(session.payload)
         if claim is None:
             method = next(
-                (m for m in standing.user.login_methods if m.recipe_user_id == recipe_user_id),
+                (
+                    m
+                    for m in standing.user.login_methods
+                    if m.recipe_user_id == session.recipe_user_id
+                ),
                 None,
             )
             if method is None:
-                raise UnknownSessionUser(recipe_user_id)
+                raise UnknownSessionUser(session.recipe_user_id)
             factor = first_factor_of(method.recipe_id, email=method.email is not None, by_link=True)
-            claim = rebuilt_claim(factor, session_created_ms)
+            claim = rebuilt_claim(factor, session.created_ms)
         return recomputed(claim, standing.requirements)
 
     async def _verified(
