@@ -287,18 +287,23 @@ thirdparty_providers = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+def _user_key() -> Column[str]:
+    """A user id that is (part of) the primary key; the rows go with the user."""
+    return Column(
+        "user_id",
+        String(128),
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 # TOTP authenticator devices (SuperTokens' totp recipe): per user, named; the secret is
 # encrypted at rest (``shared.secret_box``). ``last_step`` is the time step of the last accepted
 # code: a code is spent once, with every earlier one (replay protection).
 totp_devices = Table(
     "totp_devices",
     metadata,
-    Column(
-        "user_id",
-        String(128),
-        ForeignKey("users.user_id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _user_key(),
     Column("name", String(256), primary_key=True),
     Column("secret", Text, nullable=False),
     Column("period", Integer, nullable=False),
@@ -313,12 +318,7 @@ totp_devices = Table(
 totp_attempts = Table(
     "totp_attempts",
     metadata,
-    Column(
-        "user_id",
-        String(128),
-        ForeignKey("users.user_id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _user_key(),
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", BigInteger, nullable=False),
 )
@@ -327,12 +327,7 @@ totp_attempts = Table(
 mfa_recovery_codes = Table(
     "mfa_recovery_codes",
     metadata,
-    Column(
-        "user_id",
-        String(128),
-        ForeignKey("users.user_id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _user_key(),
     Column("code_hash", String(64), primary_key=True),
     Column("created_at", BigInteger, nullable=False),
     Column("used_at", BigInteger),
