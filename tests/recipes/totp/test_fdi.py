@@ -4,6 +4,7 @@ response, replay and the attempt lock. Codes come from pyotp with the test's clo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ import httpx
 import pyotp
 import pytest
 
-from tests.support.api import Api, running_api
+from tests.support.api import Api, running_api, set_cookies
 
 EP = {"rid": "emailpassword", "st-auth-mode": "header"}
 TOTP = {"rid": "totp"}
@@ -156,3 +157,113 @@ async def test_wrong_codes_lock_verification_until_the_cooldown(api: Api) -> Non
     assert (await browser.post("/totp/verify", {"totp": code(secret, api)}, TOTP)).json() == {
         "status": "OK"
     }
+
+
+# --- parallel requests (MFA-01, MFA-02) ---------------------------------------------------------
+
+
+async def test_parallel_verifies_of_one_valid_code_accept_exactly_one(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)
+    api.clock.advance(seconds=30)
+    valid = code(secret, api)
+    answers = await asyncio.gather(
+        *(browser.post("/totp/verify", {"totp": valid}, TOTP) for _ in range(10))
+    )
+    statuses = [a.json()["status"] for a in answers]
+    assert all(a.status_code == 200 for a in answers)
+    assert statuses.count("OK") == 1, statuses
+    assert set(statuses) <= {"OK", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR"}
+
+
+async def test_parallel_wrong_codes_never_exceed_the_limit(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)
+    api.clock.advance(seconds=30)
+    window = {code(secret, api, d) for d in (-30, 0, 30)}
+    wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in window)
+    answers = await asyncio.gather(
+        *(browser.post("/totp/verify", {"totp": wrong}, TOTP) for _ in range(20))
+    )
+    bodies = [a.json() for a in answers]
+    refused = [b for b in bodies if b["status"] == "INVALID_TOTP_ERROR"]
+    assert len(refused) == 5, bodies
+    assert sorted(b["currentNumberOfFailedAttempts"] for b in refused) == [1, 2, 3, 4, 5]
+    assert sum(b["status"] == "LIMIT_REACHED_ERROR" for b in bodies) == 15
+    right = (await browser.post("/totp/verify", {"totp": code(secret, api)}, TOTP)).json()
+    assert right["status"] == "LIMIT_REACHED_ERROR", "locked even for the right code"
+
+
+# --- a pending session on a protected route, in both token modes ------------------------------
+
+
+async def test_a_session_without_the_factor_is_refused_in_header_and_cookie_mode(
+    api: Api,
+) -> None:
+    browser = await sign_in(api, "/signup")
+    await set_up_device(api, browser)
+    refusal = {
+        "message": "invalid claim",
+        "claimValidationErrors": [
+            {"id": "st-mfa", "reason": {"message": "MFA requirement for auth is not satisfied"}}
+        ],
+    }
+    header_mode = await sign_in(api)
+    blocked = await header_mode.get(PROTECTED)
+    assert (blocked.status_code, blocked.json()) == (403, refusal)
+
+    api.client.cookies.clear()
+    signed = await api.client.post(
+        "/auth/signin", json=_form(), headers={"rid": "emailpassword", "st-auth-mode": "cookie"}
+    )
+    assert signed.status_code == 200 and "st-access-token" not in signed.headers
+    access = set_cookies(signed)["sAccessToken"].value
+    api.client.cookies.clear()
+    in_cookie = await api.client.get(PROTECTED, headers={"cookie": f"sAccessToken={access}"})
+    assert (in_cookie.status_code, in_cookie.json()) == (403, refusal)
+    assert (await header_mode.get(PROTECTED)).status_code == 403
+
+
+# --- removing devices ---------------------------------------------------------------------------
+
+
+async def test_an_unverified_device_is_removed_freely(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    await browser.post("/totp/device", {"deviceName": "half"}, TOTP)
+    removed = await browser.post("/totp/device/remove", {"deviceName": "half"}, TOTP)
+    assert removed.json() == {"status": "OK", "didDeviceExist": True}
+    again = await browser.post("/totp/device/remove", {"deviceName": "half"}, TOTP)
+    assert again.json() == {"status": "OK", "didDeviceExist": False}
+
+
+async def test_removing_a_verified_device_needs_mfa_and_a_recent_second_factor(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)  # TOTP Device 0
+
+    # A pending session (v false) may not remove it.
+    api.clock.advance(seconds=30)
+    pending = await sign_in(api)
+    refused = await pending.post("/totp/device/remove", {"deviceName": "TOTP Device 0"}, TOTP)
+    assert refused.status_code == 403
+    assert refused.json()["claimValidationErrors"] == [
+        {"id": "st-mfa", "reason": {"message": "MFA requirement for auth is not satisfied"}}
+    ]
+
+    # Past mfa_step_up_max_age (300 s) since the code, the factor is asked for again.
+    api.clock.advance(seconds=301)
+    stale = await browser.post("/totp/device/remove", {"deviceName": "TOTP Device 0"}, TOTP)
+    assert stale.status_code == 403
+    [error] = stale.json()["claimValidationErrors"]
+    assert error["id"] == "st-mfa"
+    assert error["reason"]["maxAgeInSeconds"] == 300
+    assert [
+        d["verified"] for d in (await browser.get("/auth/totp/device/list", TOTP)).json()["devices"]
+    ] == [True]
+
+    assert (await browser.post("/totp/verify", {"totp": code(secret, api)}, TOTP)).json() == {
+        "status": "OK"
+    }
+    removed = await browser.post("/totp/device/remove", {"deviceName": "TOTP Device 0"}, TOTP)
+    assert removed.json() == {"status": "OK", "didDeviceExist": True}
+    listed = (await browser.get("/auth/totp/device/list", TOTP)).json()
+    assert listed == {"status": "OK", "devices": []}
