@@ -267,3 +267,46 @@ async def test_removing_a_verified_device_needs_mfa_and_a_recent_second_factor(a
     assert removed.json() == {"status": "OK", "didDeviceExist": True}
     listed = (await browser.get("/auth/totp/device/list", TOTP)).json()
     assert listed == {"status": "OK", "devices": []}
+
+
+async def test_the_factor_completed_in_cookie_mode_renews_the_cookie(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)
+    api.clock.advance(seconds=30)
+    api.client.cookies.clear()
+    signed = await api.client.post(
+        "/auth/signin", json=_form(), headers={"rid": "emailpassword", "st-auth-mode": "cookie"}
+    )
+    access = set_cookies(signed)["sAccessToken"].value
+    api.client.cookies.clear()
+    cookie = {"cookie": f"sAccessToken={access}"}
+    done = await api.client.post(
+        "/auth/totp/verify", json={"totp": code(secret, api)}, headers=TOTP | cookie
+    )
+    assert done.json() == {"status": "OK"}
+    assert "st-access-token" not in done.headers, "the answer keeps the session's mode"
+    renewed = set_cookies(done)["sAccessToken"].value
+    assert renewed and renewed != access
+    api.client.cookies.clear()
+    through = await api.client.get(PROTECTED, headers={"cookie": f"sAccessToken={renewed}"})
+    assert through.status_code == 200, through.text
+
+
+async def test_the_name_of_a_verified_device_is_not_taken_again(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    await set_up_device(api, browser)
+    again = await browser.post("/totp/device", {"deviceName": "TOTP Device 0"}, TOTP)
+    assert again.json() == {"status": "DEVICE_ALREADY_EXISTS_ERROR"}
+    unnamed = (await browser.post("/totp/device", {}, TOTP)).json()
+    assert unnamed["status"] == "OK" and unnamed["deviceName"] == "TOTP Device 1"
+
+
+async def test_an_unverified_device_goes_without_a_recent_factor_once_mfa_is_done(
+    api: Api,
+) -> None:
+    browser = await sign_in(api, "/signup")
+    await set_up_device(api, browser)
+    await browser.post("/totp/device", {"deviceName": "spare"}, TOTP)
+    api.clock.advance(seconds=301)
+    removed = await browser.post("/totp/device/remove", {"deviceName": "spare"}, TOTP)
+    assert removed.json() == {"status": "OK", "didDeviceExist": True}
