@@ -13,8 +13,10 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from tests.support.api import Api, running_api, set_cookies
+from tokenward.shared.database.schema import totp_devices
 
 EP = {"rid": "emailpassword", "st-auth-mode": "header"}
 TOTP = {"rid": "totp"}
@@ -310,3 +312,13 @@ async def test_an_unverified_device_goes_without_a_recent_factor_once_mfa_is_don
     api.clock.advance(seconds=301)
     removed = await browser.post("/totp/device/remove", {"deviceName": "spare"}, TOTP)
     assert removed.json() == {"status": "OK", "didDeviceExist": True}
+
+
+async def test_the_secret_is_encrypted_at_rest(api: Api) -> None:
+    """MFA-01: the database holds the sealed secret, never the Base32 one."""
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)
+    async with api.runtime.stores.db.read() as conn:
+        [stored] = [row.secret for row in await conn.execute(select(totp_devices))]
+    assert stored.startswith("v1.") and secret not in stored
+    assert secret.lower() not in stored.lower()
