@@ -4,6 +4,7 @@ notices mailed when a factor is added or removed (MFA-03, MFA-04)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -278,3 +279,22 @@ async def test_verifying_and_removing_a_device_mail_a_notice(api: Api, smtp: Smt
     [_, gone] = smtp.received[sent:]
     assert gone.rcpt_tos == (EMAIL,)
     assert "A TOTP authenticator app was removed" in gone.text()
+
+
+async def test_parallel_uses_of_one_recovery_code_accept_exactly_one(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    await set_up_device(api, browser)
+    [first, *_] = (await browser.post("/mfa/recovery-codes", {}, MFA)).json()["recoveryCodes"]
+    api.clock.advance(seconds=60)
+    pending = await sign_in(api)
+    answers = await asyncio.gather(
+        *(
+            pending.post("/mfa/recovery-code/verify", {"recoveryCode": first}, MFA)
+            for _ in range(10)
+        )
+    )
+    statuses = [a.json()["status"] for a in answers]
+    assert statuses.count("OK") == 1, statuses
+    assert statuses.count("INVALID_RECOVERY_CODE_ERROR") == 9
+    left = (await pending.get("/auth/mfa/recovery-codes", MFA)).json()
+    assert left == {"status": "OK", "remaining": 9}
