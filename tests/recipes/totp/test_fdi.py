@@ -322,3 +322,38 @@ async def test_the_secret_is_encrypted_at_rest(api: Api) -> None:
         [stored] = [row.secret for row in await conn.execute(select(totp_devices))]
     assert stored.startswith("v1.") and secret not in stored
     assert secret.lower() not in stored.lower()
+
+
+async def test_the_completed_factor_survives_a_refresh(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)
+    api.clock.advance(seconds=30)
+    signed = await api.client.post("/auth/signin", json=_form(), headers=EP)
+    pending = Browser(api, signed.headers["st-access-token"])
+    refresh_token = signed.headers["st-refresh-token"]
+    await pending.post("/totp/verify", {"totp": code(secret, api)}, TOTP)
+    assert pending.mfa()["v"] is True
+    api.clock.advance(hours=2)
+    refreshed = await api.client.post(
+        "/auth/session/refresh",
+        headers={"rid": "session", "authorization": f"Bearer {refresh_token}"},
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    renewed = Browser(api, refreshed.headers["st-access-token"])
+    assert renewed.mfa()["v"] is True and "totp" in renewed.mfa()["c"]
+    assert (await renewed.get(PROTECTED)).status_code == 200
+
+
+async def test_a_session_made_outside_a_sign_in_gets_its_claim_rebuilt(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    await set_up_device(api, browser)
+    user_id = (await browser.get(PROTECTED)).json()["userId"]
+    issued = await api.create_session(user_id)
+    bare = Browser(api, issued.access.token)
+    blocked = await bare.get(PROTECTED)
+    assert blocked.status_code == 403, "a user with a device must still complete it"
+    info = (await bare.put("/mfa/info", MFA)).json()
+    assert info["factors"]["next"] == ["totp"]
+    claim = bare.mfa()
+    assert claim["v"] is False
+    assert list(claim["c"].values()) == [api.clock.now_ms()], "rebuilt in milliseconds"
