@@ -17,7 +17,7 @@ from tokenward.http.context import runtime
 from tokenward.http.requests import BadRequest, json_body
 from tokenward.http.sign_in import signed_in
 from tokenward.http.tenants import tenant_of
-from tokenward.recipes.multifactorauth.fdi import PENDING_MFA, assert_may_set_up, complete_factor
+from tokenward.recipes.multifactorauth.fdi import PENDING_MFA, complete_factor
 from tokenward.recipes.multifactorauth.rules import first_factor_of
 from tokenward.recipes.passwordless.port import Accepted, Contact, DeviceRecord
 from tokenward.recipes.passwordless.service import (
@@ -201,24 +201,16 @@ async def _second_factor_session(request: Request, body: dict[str, Any]) -> Sess
 
 async def _may_use(request: Request, session: Session, contact: Contact) -> bool:
     """Whether ``contact`` is one of the session user's verified emails or phone numbers
-    (without account linking no new login method is made), and MFA lets the session use
-    that factor now (403 otherwise)."""
+    (without account linking no new login method is made). No setup check: the factor
+    belongs to the session user already, and SuperTokens checks none for the session user's
+    own login method (``OkSecondFactorLinkedResponse``); the check would refuse exactly the
+    pending session the code is for, since the factor is set up and still to do."""
     mfa = runtime(request).services.mfa
     user = await runtime(request).stores.users.get(session.user_id)
     if user is None:
         return False
     standing = await mfa.standing(user, session.tenant_id)
-    if contact.email not in standing.emails and contact.phone_number not in (
-        standing.phone_numbers
-    ):
-        return False
-    factor = first_factor_of("passwordless", email=contact.email is not None, by_link=False)
-    # A code to the user's own verified email or phone uses a factor the user has set up (as
-    # SuperTokens skips the setup check when the code's user is the session user); the setup
-    # check would refuse exactly the pending factor it is meant to complete.
-    if factor not in standing.set_up:
-        await assert_may_set_up(request, session, factor)
-    return True
+    return contact.email in standing.emails or contact.phone_number in standing.phone_numbers
 
 
 def _contact_of(device: DeviceRecord) -> Contact:

@@ -47,6 +47,12 @@ def valid_secret(secret: str) -> bool:
     return len(raw) >= 10
 
 
+class _Totp(pyotp.TOTP):
+    # pyotp >= 2.10 refuses secrets under 112 bits; imported secrets of 80 bits (10 bytes, the
+    # minimum ``valid_secret`` accepts, common in authenticator apps) must still work.
+    min_secret_length_bits = 80
+
+
 def matching_step(secret: str, code: str, now_s: int, shape: CodeShape) -> int | None:
     """The time step (``now // period`` ± skew) whose code is ``code``, or None.
 
@@ -55,7 +61,7 @@ def matching_step(secret: str, code: str, now_s: int, shape: CodeShape) -> int |
     """
     if len(code) != shape.digits or not code.isascii() or not code.isdigit():
         return None
-    otp = pyotp.TOTP(secret, digits=shape.digits, interval=shape.period)
+    otp = _Totp(secret, digits=shape.digits, interval=shape.period)
     current = now_s // shape.period
     found: int | None = None
     for step in range(current - shape.skew, current + shape.skew + 1):
@@ -66,7 +72,7 @@ def matching_step(secret: str, code: str, now_s: int, shape: CodeShape) -> int |
 
 def code_at(secret: str, now_s: int, shape: CodeShape) -> str:
     """The code an authenticator app shows at ``now_s`` (for tests and the CLI)."""
-    return pyotp.TOTP(secret, digits=shape.digits, interval=shape.period).generate_otp(
+    return _Totp(secret, digits=shape.digits, interval=shape.period).generate_otp(
         now_s // shape.period
     )
 

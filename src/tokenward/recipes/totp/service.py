@@ -68,9 +68,10 @@ class LockedOut:
 Verdict = Accepted | WrongCode | LockedOut
 
 
-def _aad(user_id: str, name: str) -> bytes:
-    # Binds a sealed secret to its device: a row copied to another user does not open.
-    return f"totp:{user_id}:{name}".encode()
+def _aad(user_id: str) -> bytes:
+    # Binds a sealed secret to its user: a row copied to another user does not open. Not to
+    # the device name, which a rename changes without resealing the secret.
+    return f"totp:{user_id}".encode()
 
 
 class Totp:
@@ -176,7 +177,7 @@ class Totp:
 
     def _step(self, device: DeviceRecord, code: str, now_ms: int) -> int | None:
         try:
-            secret = self._box.open(device.sealed_secret, aad=_aad(device.user_id, device.name))
+            secret = self._box.open(device.sealed_secret, aad=_aad(device.user_id))
         except SealedSecretError:
             log.error(
                 "a TOTP device's secret does not open with the configured encryption_keys "
@@ -211,7 +212,7 @@ class Totp:
             DeviceRecord(
                 user_id=user_id,
                 name=name,
-                sealed_secret=self._box.seal(secret.encode("ascii"), aad=_aad(user_id, name)),
+                sealed_secret=self._box.seal(secret.encode("ascii"), aad=_aad(user_id)),
                 period=shape.period,
                 digits=shape.digits,
                 skew=shape.skew,

@@ -287,6 +287,7 @@ thirdparty_providers = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+
 def _user_key() -> Column[str]:
     """A user id that is (part of) the primary key; the rows go with the user."""
     return Column(
