@@ -43,14 +43,17 @@ def running_sdk_stack(
     *,
     access_token_validity_s: int = SDK_ACCESS_TOKEN_VALIDITY_S,
     mfa: bool = False,
+    **core_settings: str,
 ) -> Iterator[SdkStack]:
-    """The core and the SDK app; ``mfa`` adds the SDK's totp and multifactorauth recipes."""
+    """The core (with ``core_settings``: TOKENWARD_* variables) and the SDK app; ``mfa`` adds
+    the SDK's totp and multifactorauth recipes."""
     core_env = clean_env(
         TOKENWARD_DATABASE_URL=database_url,
         TOKENWARD_API_KEYS=SDK_API_KEY,
         TOKENWARD_ACCESS_TOKEN_VALIDITY=str(access_token_validity_s),
         TOKENWARD_PASSWORD_HASH_MEMORY_KIB="7168",
         TOKENWARD_PASSWORD_HASH_TIME_COST="1",
+        **core_settings,
     )
     mail_log, sms_log = tmp_path / "mail.jsonl", tmp_path / "sms.jsonl"
     with SmtpSink(security="none") as smtp, ServeProcess(tmp_path, env=core_env) as core:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pyotp
 
-from tests.e2e.conftest import SDK_API_KEY, SdkStack
+from tests.e2e.conftest import SDK_API_KEY, SdkStack, running_sdk_stack
 
 PASSWORD = "mfapassword123"
 EMAIL = "mfa@example.com"
@@ -261,4 +262,43 @@ def test_wrong_totp_codes_lock_verification_in_the_core(sdk_mfa_stack: SdkStack)
         still = post(client, "/auth/totp/device/verify", access, right)
         assert still.json()["status"] == "LIMIT_REACHED_ERROR", still.text
         assert [d["verified"] for d in devices(client, access)] == [False]
+    assert_core_log_clean(stack)
+
+
+def test_the_cores_required_second_factor_is_enforced_by_the_sdk(
+    tmp_path: Path, database_url: str
+) -> None:
+    """TOTP required for every user by the core's setting: the SDK reads it from the tenant
+    (GET .../tenant/v2), so even a fresh sign-up must set up and use TOTP first."""
+    with (
+        running_sdk_stack(
+            tmp_path,
+            database_url,
+            access_token_validity_s=3600,
+            mfa=True,
+            TOKENWARD_MFA_REQUIRED_SECONDARY_FACTORS="totp",
+        ) as stack,
+        httpx.Client(base_url=stack.url, timeout=30) as client,
+    ):
+        access = sign_in(client, "new@example.com", sign_up=True).headers["st-access-token"]
+        pending = client.get("/api/me", headers=bearer(access))
+        assert pending.status_code == 403, pending.text
+        assert pending.json()["claimValidationErrors"][0]["id"] == "st-mfa"
+        info = client.put("/auth/mfa/info", json={}, headers=MFA | bearer(access))
+        assert info.json()["factors"] == {
+            "next": ["totp"],
+            "alreadySetup": ["emailpassword"],
+            "allowedToSetup": ["totp"],
+        }, info.text
+        access = info.headers.get("st-access-token") or access
+
+        created = post(client, "/auth/totp/device", access, {"deviceName": "phone"})
+        secret = created.json()["secret"]
+        body = {"deviceName": "phone", "totp": code(secret, current_step())}
+        verified = post(client, "/auth/totp/device/verify", access, body)
+        assert verified.json() == {"status": "OK", "wasAlreadyVerified": False}, verified.text
+        access = verified.headers["st-access-token"]
+        me = client.get("/api/me", headers=bearer(access))
+        assert me.status_code == 200, me.text
+        assert me.json()["payload"]["st-mfa"]["v"] is True
     assert_core_log_clean(stack)
