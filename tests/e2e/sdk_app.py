@@ -7,6 +7,9 @@ Email-verification and password-reset emails are appended to MAIL_LOG as JSON li
 can follow links. Passwordless emails go through the SDK's own SMTP service to a plain SMTP
 server on 127.0.0.1:SMTP_PORT; passwordless SMS are appended to SMS_LOG as JSON lines (the SDK's
 default SMS service would call SuperTokens' cloud).
+
+With SDK_MFA=1 the app also has the SDK's totp (issuer "Acme") and multifactorauth recipes (the
+default first factors), and POST /api/require-totp/{user_id} makes TOTP a required second factor.
 """
 
 from __future__ import annotations
@@ -34,15 +37,21 @@ from supertokens_python.ingredients.smsdelivery.types import (
 from supertokens_python.recipe import (
     emailpassword,
     emailverification,
+    multifactorauth,
     passwordless,
     session,
+    totp,
     usermetadata,
     userroles,
+)
+from supertokens_python.recipe.multifactorauth.asyncio import (
+    add_to_required_secondary_factors_for_user,
 )
 from supertokens_python.recipe.passwordless import ContactEmailOrPhoneConfig, SMTPService
 from supertokens_python.recipe.passwordless.types import SMSTemplateVars
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.framework.fastapi import verify_session
+from supertokens_python.recipe.totp import TOTPConfig
 from supertokens_python.recipe.usermetadata.asyncio import get_user_metadata, update_user_metadata
 from supertokens_python.recipe.userroles import UserRoleClaim
 from supertokens_python.recipe.userroles.asyncio import (
@@ -57,6 +66,7 @@ PORT = int(os.environ["PORT"])
 MAIL_LOG = os.environ["MAIL_LOG"]
 SMTP_PORT = int(os.environ["SMTP_PORT"])
 SMS_LOG = os.environ["SMS_LOG"]
+MFA = os.environ.get("SDK_MFA") == "1"
 
 
 class MailLog(EmailDeliveryInterface[Any]):
@@ -117,6 +127,7 @@ init(
         ),
         userroles.init(),
         usermetadata.init(),
+        *([totp.init(TOTPConfig(issuer="Acme")), multifactorauth.init()] if MFA else []),
     ],
 )
 
@@ -166,6 +177,12 @@ async def write_metadata(
     update: dict[str, Any], s: SessionContainer = Depends(verify_session())
 ) -> dict[str, Any]:
     return (await update_user_metadata(s.get_user_id(), update)).metadata
+
+
+@app.post("/api/require-totp/{user_id}")
+async def require_totp(user_id: str) -> dict[str, Any]:
+    await add_to_required_secondary_factors_for_user(user_id, "totp")
+    return (await get_user_metadata(user_id)).metadata
 
 
 @app.get("/api/users")

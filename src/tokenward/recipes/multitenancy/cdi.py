@@ -15,5 +15,15 @@ async def tenant(request: Request) -> Response:
     tenant_id = tenant_of(request)
     if tenant_id != "public":
         return status("TENANT_NOT_FOUND_ERROR", f"Tenant with id {tenant_id} not found")
-    providers = await runtime(request).services.thirdparty_providers.stored_providers(tenant_id)
-    return ok(tenantId=tenant_id, thirdParty={"providers": providers}, coreConfig={})
+    app = runtime(request)
+    providers = await app.services.thirdparty_providers.stored_providers(tenant_id)
+    # The backend SDKs' MFA recipes require these factors (one of them) of every user, as
+    # tokenward's own sign-in does; like SuperTokens' core, the key is left out when unset
+    # (and so is firstFactors: every enabled login method is a first factor).
+    required = list(app.settings.mfa_required_secondary_factors)
+    return ok(
+        tenantId=tenant_id,
+        thirdParty={"providers": providers},
+        coreConfig={},
+        **({"requiredSecondaryFactors": required} if required else {}),
+    )
