@@ -245,3 +245,30 @@ def test_set_up_totp_then_sign_in_with_a_code_or_a_recovery_code(
     # Without the app, the password alone signs in again.
     sign_in(backend, page, email)
     expect(page).to_have_url(re.compile(r"/auth/account$"))
+
+
+@pytest.fixture(scope="module")
+def totp_required(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[Backend]:
+    """A second server whose app requires an authenticator app of every user."""
+    yield from make_backend(
+        tmp_path_factory, sqlite_template, mfa_required_secondary_factors="totp"
+    )
+
+
+def test_an_app_that_requires_totp_has_a_new_user_set_it_up_first(
+    totp_required: Backend, page: Page
+) -> None:
+    email = new_email()
+    page.goto(f"{totp_required.url}/auth?show=signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    # PUT /mfa/info: next is ["totp"], none set up: the MFA page hands over to the set-up.
+    expect(page).to_have_url(re.compile(r"/auth/mfa/totp$"))
+    page.goto(f"{totp_required.url}/auth/account")
+    expect(page).to_have_url(re.compile(r"/auth/mfa/totp$"))
+    set_up_totp(totp_required, page)
+    expect(page.locator("#user-email")).to_have_text(email)
+    assert page.evaluate("TokenwardSession.info().up['st-mfa'].v") is True
