@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from starlette.types import ASGIApp
 
 from tests.browser.conftest import new_email
+from tests.browser.test_login_ui import shot
 from tests.support.clock import FakeClock
 from tests.support.server import serve_in_thread
 from tokenward.app.server import create_app
@@ -147,6 +148,7 @@ def set_up_totp(backend: Backend, page: Page) -> tuple[str, list[str]]:
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and 'class="segno"' in svg
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
+    shot(page, "mfa-set-up")
 
     page.get_by_label("Code from the app").fill(backend.wrong_code(secret))
     page.get_by_role("button", name="Verify").click()
@@ -161,6 +163,7 @@ def set_up_totp(backend: Backend, page: Page) -> tuple[str, list[str]]:
     codes_list = page.get_by_role("list", name="Recovery codes")
     expect(codes_list.get_by_role("listitem")).to_have_count(10)
     codes = codes_list.get_by_role("listitem").all_inner_texts()
+    shot(page, "mfa-recovery-codes")
     expect(page.get_by_role("button", name="Make recovery codes")).to_be_hidden()
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/auth/account$"))
@@ -194,6 +197,8 @@ def test_set_up_totp_then_sign_in_with_a_code_or_a_recovery_code(
     expect(page).to_have_url(re.compile(r"/auth/mfa$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-step verification")
     assert page.evaluate("TokenwardSession.info().up['st-mfa'].v") is False
+    expect(page.get_by_label("Authenticator code")).to_be_focused()
+    shot(page, "mfa")
     # The account route refuses the half-signed-in session, the account page sends it back.
     page.goto(f"{backend.url}/auth/account")
     expect(page).to_have_url(re.compile(r"/auth/mfa$"))
@@ -219,6 +224,7 @@ def test_set_up_totp_then_sign_in_with_a_code_or_a_recovery_code(
     expect(page).to_have_url(re.compile(r"/auth/account$"))
     expect(page.locator("#user-email")).to_have_text(email)
     expect(page.get_by_text("9 recovery codes left.")).to_be_visible()
+    shot(page, "account-mfa")
 
     # New codes and removing the app ask for a second factor completed recently: once the
     # recovery code is too old, the page asks for a code, then does what was asked.
