@@ -42,7 +42,7 @@ bench: setup-dev test-deps
 
 # Retake docs/screenshots/ with the login-UI browser tests.
 screenshots: setup-dev test-deps
-	TOKENWARD_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser/test_login_ui.py
+	TOKENWARD_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser/test_login_ui.py tests/browser/test_login_ui_mfa.py
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -658,6 +658,8 @@ class _Markup(HTMLParser):
         "/auth/verify?preAuthSessionId=abc&tenantId=public",
         "/auth/account",
         "/auth/callback/acme?code=abc&state=xyz",
+        "/auth/mfa",
+        "/auth/mfa/totp",
     ],
 )
 def test_pages_carry_the_security_headers(site: Site, path: str) -> None:
@@ -689,8 +691,8 @@ def test_pages_carry_the_security_headers(site: Site, path: str) -> None:
 def test_assets_are_served_with_their_types_and_nothing_else(site: Site) -> None:
     page = httpx.get(f"{site.url}/auth").text
     urls = re.findall(r'(?:src|href)="(/auth/ui/[^"]+)"', page)
-    # app.css, session.js, forms.js, passwordless.js, thirdparty.js, pages.js
-    assert len(urls) == 6
+    # app.css, session.js, forms.js, passwordless.js, thirdparty.js, mfa.js, pages.js
+    assert len(urls) == 7
     for url in urls:
         response = httpx.get(site.url + url)
         assert response.status_code == 200

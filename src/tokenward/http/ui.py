@@ -4,8 +4,9 @@ website base path (default ``/auth``) by `tokenward serve` and by ``Auth.install
 
 The pages are plain HTML shipped as package data (``tokenward/ui``), filled with a few settings
 and served with a strict Content-Security-Policy (no inline script or style, nothing from other
-origins). Their JavaScript talks to the frontend API on the same origin; ``GET {api}/ui/me`` is the
-one route added for it: the signed-in user and session, for the account page.
+origins). Their JavaScript talks to the frontend API on the same origin; two routes are added for
+it: ``GET {api}/ui/me``, the signed-in user and session for the account page, and
+``POST {api}/ui/totp/qr``, the QR code of a TOTP device being set up (``http/ui_qr.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from starlette.routing import Route
 from tokenward.config import Settings
 from tokenward.http.context import runtime
 from tokenward.http.tenants import DEFAULT_TENANT
-from tokenward.recipes.session.errors import Unauthorised
+from tokenward.http.ui_qr import totp_qr_svg
+from tokenward.recipes.multifactorauth.rules import CLAIM_KEY as MFA_CLAIM
+from tokenward.recipes.multifactorauth.rules import NOT_SATISFIED as MFA_PENDING
+from tokenward.recipes.multifactorauth.rules import claim_of
+from tokenward.recipes.session.errors import InvalidClaims, Unauthorised
 from tokenward.recipes.session.request_session import SessionOptions, require_session
 from tokenward.recipes.thirdparty.rules.providers import Provider
 from tokenward.recipes.users.wire import user_json
@@ -43,6 +48,7 @@ ASSET_TYPES = {
     "forms.js": "text/javascript; charset=utf-8",
     "passwordless.js": "text/javascript; charset=utf-8",
     "thirdparty.js": "text/javascript; charset=utf-8",
+    "mfa.js": "text/javascript; charset=utf-8",
     "pages.js": "text/javascript; charset=utf-8",
 }
 # The account page asks the database, so a revoked session is refused at once; an unverified
@@ -138,12 +144,15 @@ PAGE_TITLES = {
     "link": "Sign-in link",
     "account": "Your account",
     "callback": "Signing in",
+    "mfa": "Two-step verification",
+    "totp": "Set up an authenticator app",
 }
 
 
 def ui_routes(settings: Settings) -> list[Route]:
-    """The page routes at the website base path, the assets under ``{web}/ui/`` and
-    ``GET {api}/ui/me``. All are GET: the API's own routes at these paths are POST."""
+    """The page routes at the website base path, the assets under ``{web}/ui/``,
+    ``GET {api}/ui/me`` and ``POST {api}/ui/totp/qr``. The pages are GET: the API's own routes
+    at these paths are POST."""
     web = settings.website_base_path.rstrip("/")
     api = settings.api_base_path.rstrip("/")
     assets = _assets()
@@ -177,6 +186,20 @@ def ui_routes(settings: Settings) -> list[Route]:
     async def provider_callback(request: Request) -> Response:
         return page("callback")
 
+    async def mfa(request: Request) -> Response:
+        return page("mfa")
+
+    async def totp_setup(request: Request) -> Response:
+        return page("totp")
+
+    async def totp_qr(request: Request) -> Response:
+        return Response(
+            await totp_qr_svg(request),
+            media_type="image/svg+xml",
+            # The image holds the device's secret: no cache may keep it.
+            headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+        )
+
     async def asset(request: Request) -> Response:
         found = assets.get(request.path_params["name"])
         if found is None:
@@ -191,12 +214,16 @@ def ui_routes(settings: Settings) -> list[Route]:
 
     return [
         Route(f"{api}/ui/me", me, methods=["GET"]),
+        Route(f"{api}/ui/totp/qr", totp_qr, methods=["POST"]),
         Route(web or "/", sign_in, methods=["GET"]),
         Route(f"{web}/reset-password", reset_password, methods=["GET"]),
         Route(f"{web}/verify-email", verify_email, methods=["GET"]),
         # Where passwordless magic links lead (SuperTokens' path): {web}/verify?…#<linkCode>.
         Route(f"{web}/verify", sign_in_link, methods=["GET"]),
         Route(f"{web}/account", account, methods=["GET"]),
+        # After the first factor: the second (mfa), or setting up an authenticator app (totp).
+        Route(f"{web}/mfa", mfa, methods=["GET"]),
+        Route(f"{web}/mfa/totp", totp_setup, methods=["GET"]),
         # Where a social provider sends the browser back (SuperTokens' path), ?code=…&state=….
         Route(f"{web}/callback/{{third_party_id}}", provider_callback, methods=["GET"]),
         Route(f"{web}/ui/{{name}}", asset, methods=["GET"]),
@@ -204,8 +231,11 @@ def ui_routes(settings: Settings) -> list[Route]:
 
 
 async def me(request: Request) -> Response:
-    """The signed-in user and session, for the account page."""
+    """The signed-in user and session, for the account page (once MFA is passed)."""
     session = await require_session(request, _ACCOUNT)
+    claim = claim_of(session.access_token_payload)
+    if claim is not None and not claim.v:
+        raise InvalidClaims([{"id": MFA_CLAIM, "reason": {"message": MFA_PENDING}}])
     rt = runtime(request)
     user = await rt.stores.users.get(session.user_id)
     if user is None:

@@ -6,6 +6,7 @@
   const F = window.TokenwardForms;
   const P = window.TokenwardPasswordless;
   const T = window.TokenwardThirdParty;
+  const M = window.TokenwardMfa;
   const params = new URLSearchParams(location.search);
   const verification = document.querySelector('meta[name="tokenward-email-verification"]').content;
   const ACCOUNT = `${S.WEB}/account`;
@@ -45,13 +46,14 @@
     await signedIn(body.user, isSignUp, target);
   }
 
-  /* Signed in (or up) as `user`: go to `to`, or first to "verify your email" if that is due. */
+  /* Signed in (or up) as `user`: go to `to`, or first to "verify your email" if that is due,
+     then to the second factor if that is due. */
   async function signedIn(user, isSignUp, to) {
     const verified = user.loginMethods.some((m) => m.verified);
-    if (verification === "OFF" || verified) return location.assign(to);
+    if (verification === "OFF" || verified) return location.assign(M.after(page, to));
     if (isSignUp) await S.call("/user/email/verify/token", { method: "POST", ...EV });
     if (verification === "REQUIRED") return location.assign(withRedirect(`${S.WEB}/verify-email`, to));
-    location.assign(to);
+    location.assign(M.after(page, to));
   }
 
   /* Sign in with a password; passwordless.js and thirdparty.js add the other ways. */
@@ -107,7 +109,8 @@
 
   async function verify() {
     const next = F.$("next");
-    next.href = target;
+    const onward = () => M.after(page, target);
+    next.href = onward();
     const inbox = () => {
       F.$("inbox").hidden = false;
     };
@@ -115,7 +118,7 @@
       F.clear();
       const response = await S.call("/user/email/verify/token", { method: "POST", ...EV });
       const body = await S.json(response);
-      if (body && body.status === "EMAIL_ALREADY_VERIFIED_ERROR") return location.assign(target);
+      if (body && body.status === "EMAIL_ALREADY_VERIFIED_ERROR") return location.assign(onward());
       if (!response.ok || !body || body.status !== "OK") return F.formError(F.problem(response, body));
       F.status("We have sent the email again.");
     });
@@ -123,7 +126,7 @@
       F.clear();
       const response = await S.call("/user/email/verify", EV);
       const body = await S.json(response);
-      if (body && body.isVerified) return location.assign(target);
+      if (body && body.isVerified) return location.assign(onward());
       F.formError("Your email address is not verified yet. Open the link in the email we sent.");
     });
     if (!params.has("token")) return inbox();
@@ -153,9 +156,13 @@
 
   async function account() {
     S.protect();
+    const toMfa = () => location.replace(withRedirect(M.PAGE, ACCOUNT));
+    if (M.pending()) return toMfa();
+    const loadMfa = M.manage(page);
     const load = async () => {
       const response = await S.call("/ui/me");
       const body = await S.json(response);
+      if (M.refusedForMfa(body)) return toMfa();
       if (!response.ok || !body || body.status !== "OK") {
         F.formError(F.problem(response, body));
         return false;
@@ -175,6 +182,7 @@
       F.$("verify-hint").hidden = verified || verification === "OFF" || user.emails.length === 0;
       F.$("loading").hidden = true;
       F.$("details").hidden = false;
+      await loadMfa();
       return true;
     };
     F.$("reload").addEventListener("click", async () => {
@@ -202,6 +210,8 @@
     link: () => P.link(page),
     account,
     callback: () => T.callback(page),
+    mfa: () => M.challenge(page),
+    totp: () => M.setup(page),
   };
   pages[document.body.dataset.page]();
 })();

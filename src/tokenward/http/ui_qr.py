@@ -1,0 +1,64 @@
+"""The QR code of a TOTP device being set up, drawn on this server as SVG (``segno``) for the
+set-up page: ``POST {api}/ui/totp/qr`` with ``{"uri": "otpauth://totp/…"}``.
+
+The page has the URI from ``POST {api}/totp/device`` and sends it back over the same origin,
+in a body (never a URL, never to another service). Only a signed-in user with a device still
+being set up gets an image, and only of an ``otpauth://totp/`` URI with this server's issuer
+and a valid secret: the route draws the user's own new device, not arbitrary text.
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import segno
+from starlette.requests import Request
+
+from tokenward.http.context import runtime
+from tokenward.http.requests import BadRequest, json_body
+from tokenward.recipes.session.request_session import SessionOptions, require_session
+from tokenward.recipes.totp.rules import valid_secret
+
+MAX_URI = 1024
+# A device is set up before the second factor is complete (a user who must set one up).
+_SETTING_UP = SessionOptions(claim_validators=())
+_REFUSED = "uri must be the otpauth:// URI of your new TOTP device"
+
+
+def own_otpauth_uri(uri: object, issuer: str) -> str | None:
+    """``uri`` if it is a TOTP URI with ``issuer`` and a valid secret, else None."""
+    if not isinstance(uri, str) or len(uri) > MAX_URI:
+        return None
+    parts = urlsplit(uri)
+    if parts.scheme != "otpauth" or parts.netloc != "totp" or parts.fragment:
+        return None
+    query = parse_qs(parts.query, strict_parsing=True) if parts.query else {}
+    secrets, issuers = query.get("secret", []), query.get("issuer", [])
+    if len(secrets) != 1 or not valid_secret(secrets[0]) or issuers != [issuer]:
+        return None
+    return uri
+
+
+def qr_svg(text: str) -> bytes:
+    """``text`` as a QR code: an SVG image (dark modules on white, with a quiet zone)."""
+    out = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(
+        out, kind="svg", scale=5, border=4, dark="#000", light="#fff", xmldecl=False
+    )
+    return out.getvalue()
+
+
+async def totp_qr_svg(request: Request) -> bytes:
+    """The SVG for ``POST {api}/ui/totp/qr``; a 400 for anything but the user's new device."""
+    session = await require_session(request, _SETTING_UP)
+    rt = runtime(request)
+    try:
+        uri = own_otpauth_uri((await json_body(request)).get("uri"), rt.services.totp.issuer)
+    except ValueError:
+        uri = None  # a malformed query string
+    if uri is None:
+        raise BadRequest(_REFUSED)
+    if all(d.verified for d in await rt.services.totp.devices(session.user_id)):
+        raise BadRequest(_REFUSED)
+    return qr_svg(uri)
