@@ -74,6 +74,15 @@ def test_a_recovery_code_counts_as_a_second_factor_only() -> None:
     assert rules.next_factors({"recovery-code": 2}, ["thirdparty"]) == ["thirdparty"]
 
 
+def test_a_recovery_code_stands_in_for_one_factor_only() -> None:
+    code = {"emailpassword": 1, "recovery-code": 2}
+    both = [{"allOfInAnyOrder": ["totp", "otp-email"]}]
+    assert rules.next_factors(code, both) == ["totp", "otp-email"]
+    assert rules.next_factors({**code, "totp": 3}, both) == []
+    assert rules.next_factors(code, ["totp", "otp-email"]) == ["otp-email"]
+    assert rules.next_factors(code, [{"oneOf": ["totp", "otp-phone"]}]) == []
+
+
 def test_default_requirements() -> None:
     assert rules.default_requirements([], []) == []
     assert rules.default_requirements(["totp"], ["otp-email", "totp"]) == [

@@ -83,26 +83,32 @@ def default_requirements(*required: Iterable[str]) -> list[Requirement]:
     return [{"oneOf": union}] if union else []
 
 
-def completes(completed: Mapping[str, Any], factor: str) -> bool:
-    """A recovery code counts as any second factor (it replaces a lost one)."""
-    if factor in completed:
-        return True
-    return FactorIds.RECOVERY_CODE in completed and factor in SECONDARY_FACTORS
-
-
 def next_factors(completed: Mapping[str, Any], requirements: Sequence[Requirement]) -> list[str]:
-    """The factors of the first requirement not yet satisfied ([] when all are)."""
+    """The factors of the first requirement not yet satisfied ([] when all are).
+
+    A recovery code stands in for one second factor, once: it satisfies a requirement that
+    one second factor would (a factor id, a ``oneOf``, the last missing factor of an
+    ``allOfInAnyOrder``), but never two factors at a time."""
+    spare = FactorIds.RECOVERY_CODE in completed
     for item in requirements:
         if isinstance(item, str):
-            pending = [] if completes(completed, item) else [item]
+            pending = [] if item in completed else [item]
         elif "oneOf" in item:
             options = item["oneOf"]
-            pending = [] if any(completes(completed, f) for f in options) else list(options)
+            pending = [] if any(f in completed for f in options) else list(options)
         else:
-            pending = [f for f in item.get("allOfInAnyOrder", []) if not completes(completed, f)]
+            pending = [f for f in item.get("allOfInAnyOrder", []) if f not in completed]
+        if pending and spare and _one_stands_in(item, pending):
+            spare, pending = False, []
         if pending:
             return list(dict.fromkeys(pending))
     return []
+
+
+def _one_stands_in(item: Requirement, pending: list[str]) -> bool:
+    if isinstance(item, dict) and "allOfInAnyOrder" in item:
+        return len(set(pending)) == 1 and pending[0] in SECONDARY_FACTORS
+    return any(f in SECONDARY_FACTORS for f in pending)
 
 
 def setup_refusal(

@@ -87,18 +87,19 @@ async def list_devices(request: Request) -> Response:
 
 
 async def remove_device(request: Request) -> Response:
-    """Removing a verified device (or any device while the user has one) needs a session that
-    passed MFA and completed a second factor recently (step-up); an unverified device of a
-    user with no verified one goes freely (a set-up abandoned halfway)."""
+    """An unverified device (a set-up left halfway) goes freely. Otherwise, while the user has
+    a verified device, the session must have passed MFA (as SuperTokens asks), and removing a
+    verified device needs a second factor completed recently (step-up)."""
     rt = runtime(request)
     session = await require_session(request, PENDING_MFA)
     name = _text(await json_body(request), "deviceName", required=True) or ""
     devices = await rt.services.totp.devices(session.user_id)
-    if any(d.verified for d in devices):
+    target = next((d for d in devices if d.name == name), None)
+    if (target is None or target.verified) and any(d.verified for d in devices):
         claim = claim_of(session.access_token_payload)
         if claim is None or not claim.v:
             raise InvalidClaims([{"id": "st-mfa", "reason": {"message": MFA_PENDING}}])
-        if any(d.verified and d.name == name for d in devices):
+        if target is not None:
             require_step_up(request, session)
     removed = await rt.services.totp.remove_device(session.user_id, name)
     if removed is not None:
