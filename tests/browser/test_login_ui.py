@@ -705,23 +705,3 @@ def test_assets_are_served_with_their_types_and_nothing_else(site: Site) -> None
     assert httpx.get(f"{site.url}/auth/ui/layout.html").status_code == 404
     # The page routes are GET only: the API keeps POST /auth/signin and friends.
     assert httpx.post(f"{site.url}/auth/account").status_code == 405
-
-
-def test_docs_show_a_screenshot_of_every_page() -> None:
-    """docs/login-ui.md embeds a picture of each page, taken by these tests (make screenshots)."""
-    text = (DOCS_SCREENSHOTS.parent / "login-ui.md").read_text()
-    taken = {p.stem for p in SCREENSHOTS.glob("*.png")} or None
-    shown = set(re.findall(r"screenshots/([\w-]+)\.png", text))
-    assert shown >= {
-        "sign-in",
-        "sign-up",
-        "forgot-password",
-        "reset-password",
-        "verify-email-done",
-        "account",
-        "sign-in-code",
-    }
-    for name in shown:
-        assert (DOCS_SCREENSHOTS / f"{name}.png").is_file(), name
-    if taken is not None:  # this run's pictures cover every one the docs show
-        assert shown <= taken

@@ -59,6 +59,7 @@ async def test_the_qr_code_is_drawn_for_the_users_new_device_only(api: Api) -> N
 
     secret = device["secret"]
     for refused in (
+        {"uri": uri},  # the right issuer, but not the secret of the device being set up
         {"uri": f"otpauth://totp/Evil:a?secret={secret}&issuer=Evil"},
         {"uri": f"otpauth://hotp/Acme%20Inc:a?secret={secret}&issuer=Acme%20Inc"},
         {"uri": "otpauth://totp/Acme%20Inc:a?secret=NOT-BASE32!&issuer=Acme%20Inc"},

@@ -25,10 +25,8 @@ from tokenward.config import Settings
 from tokenward.http.context import runtime
 from tokenward.http.tenants import DEFAULT_TENANT
 from tokenward.http.ui_qr import totp_qr_svg
-from tokenward.recipes.multifactorauth.rules import CLAIM_KEY as MFA_CLAIM
-from tokenward.recipes.multifactorauth.rules import NOT_SATISFIED as MFA_PENDING
-from tokenward.recipes.multifactorauth.rules import claim_of
-from tokenward.recipes.session.errors import InvalidClaims, Unauthorised
+from tokenward.recipes.multifactorauth.rules import MfaSatisfied
+from tokenward.recipes.session.errors import Unauthorised
 from tokenward.recipes.session.request_session import SessionOptions, require_session
 from tokenward.recipes.thirdparty.rules.providers import Provider
 from tokenward.recipes.users.wire import user_json
@@ -52,8 +50,8 @@ ASSET_TYPES = {
     "pages.js": "text/javascript; charset=utf-8",
 }
 # The account page asks the database, so a revoked session is refused at once; an unverified
-# user may see it (to resend the verification email), so claims are not checked.
-_ACCOUNT = SessionOptions(check_database=True, claim_validators=())
+# user may see it (to resend the verification email), so only MFA's claim is checked.
+_ACCOUNT = SessionOptions(check_database=True, claim_validators=(MfaSatisfied(),))
 
 
 @dataclass(frozen=True)
@@ -233,9 +231,6 @@ def ui_routes(settings: Settings) -> list[Route]:
 async def me(request: Request) -> Response:
     """The signed-in user and session, for the account page (once MFA is passed)."""
     session = await require_session(request, _ACCOUNT)
-    claim = claim_of(session.access_token_payload)
-    if claim is not None and not claim.v:
-        raise InvalidClaims([{"id": MFA_CLAIM, "reason": {"message": MFA_PENDING}}])
     rt = runtime(request)
     user = await rt.stores.users.get(session.user_id)
     if user is None:

@@ -2,9 +2,10 @@
 set-up page: ``POST {api}/ui/totp/qr`` with ``{"uri": "otpauth://totp/…"}``.
 
 The page has the URI from ``POST {api}/totp/device`` and sends it back over the same origin,
-in a body (never a URL, never to another service). Only a signed-in user with a device still
-being set up gets an image, and only of an ``otpauth://totp/`` URI with this server's issuer
-and a valid secret: the route draws the user's own new device, not arbitrary text.
+in a body (never a URL, never to another service). Only a signed-in user gets an image, and
+only of an ``otpauth://totp/`` URI with this server's issuer and the secret of one of the
+user's devices still being set up: the route draws the user's own new device, not arbitrary
+text.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ _SETTING_UP = SessionOptions(claim_validators=())
 _REFUSED = "uri must be the otpauth:// URI of your new TOTP device"
 
 
-def own_otpauth_uri(uri: object, issuer: str) -> str | None:
-    """``uri`` if it is a TOTP URI with ``issuer`` and a valid secret, else None."""
+def otpauth_secret(uri: object, issuer: str) -> str | None:
+    """The secret of ``uri`` if it is a TOTP URI with ``issuer`` and a valid secret, else
+    None."""
     if not isinstance(uri, str) or len(uri) > MAX_URI:
         return None
     parts = urlsplit(uri)
@@ -37,7 +39,7 @@ def own_otpauth_uri(uri: object, issuer: str) -> str | None:
     secrets, issuers = query.get("secret", []), query.get("issuer", [])
     if len(secrets) != 1 or not valid_secret(secrets[0]) or issuers != [issuer]:
         return None
-    return uri
+    return secrets[0]
 
 
 def qr_svg(text: str) -> bytes:
@@ -53,12 +55,11 @@ async def totp_qr_svg(request: Request) -> bytes:
     """The SVG for ``POST {api}/ui/totp/qr``; a 400 for anything but the user's new device."""
     session = await require_session(request, _SETTING_UP)
     rt = runtime(request)
+    uri = (await json_body(request)).get("uri")
     try:
-        uri = own_otpauth_uri((await json_body(request)).get("uri"), rt.services.totp.issuer)
+        secret = otpauth_secret(uri, rt.services.totp.issuer)
     except ValueError:
-        uri = None  # a malformed query string
-    if uri is None:
+        secret = None  # a malformed query string
+    if secret is None or not await rt.services.totp.is_new_device_secret(session.user_id, secret):
         raise BadRequest(_REFUSED)
-    if all(d.verified for d in await rt.services.totp.devices(session.user_id)):
-        raise BadRequest(_REFUSED)
-    return qr_svg(uri)
+    return qr_svg(str(uri))

@@ -145,6 +145,15 @@ async def test_an_accepted_code_is_not_accepted_again(api: Api) -> None:
     assert fresh.json() == {"status": "OK"}
 
 
+async def test_a_code_typed_as_the_app_shows_it_is_accepted(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)
+    api.clock.advance(seconds=30)
+    shown = code(secret, api)
+    spaced = await browser.post("/totp/verify", {"totp": f" {shown[:3]} {shown[3:]} "}, TOTP)
+    assert spaced.json() == {"status": "OK"}
+
+
 async def test_wrong_codes_lock_verification_until_the_cooldown(api: Api) -> None:
     browser = await sign_in(api, "/signup")
     secret = await set_up_device(api, browser)

@@ -7,6 +7,7 @@ so parallel guesses cannot exceed it; an accepted code clears the count. A code 
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -135,6 +136,20 @@ class Totp:
         _check_name(new)
         await self._store.rename_device(user_id, old, new)
 
+    async def is_new_device_secret(self, user_id: str, secret: str) -> bool:
+        """Whether ``secret`` is that of one of the user's devices still being set up (the
+        set-up page may draw its QR code)."""
+        for device in await self._store.devices(user_id):
+            if device.verified:
+                continue
+            try:
+                opened = self._box.open(device.sealed_secret, aad=_aad(user_id))
+            except SealedSecretError:
+                continue
+            if hmac.compare_digest(opened, secret.encode("ascii", "replace")):
+                return True
+        return False
+
     def uri(self, device: NewDevice, account: str | None) -> str:
         """The ``otpauth://`` URI for the QR code (``account``: the user's email or phone)."""
         return otpauth_uri(device.secret, issuer=self.issuer, account=account, shape=device.shape)
@@ -185,7 +200,8 @@ class Totp:
             )
             return None
         shape = CodeShape(period=device.period, digits=device.digits, skew=device.skew)
-        return matching_step(secret.decode("ascii"), code.strip(), now_ms // 1000, shape)
+        typed = code.replace(" ", "")  # apps show "123 456"; people type the space too
+        return matching_step(secret.decode("ascii"), typed, now_ms // 1000, shape)
 
     async def _put(
         self,
