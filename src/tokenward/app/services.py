@@ -246,6 +246,8 @@ def requirements_rule(hooks: Hooks) -> RequirementsRule | None:
         question = MfaQuestion(user, tenant_id, tuple(set_up), tuple(default))
         for rule in rules:
             answer = await rule(question)
+            if isinstance(answer, str | bytes):
+                raise TypeError("an mfa_requirements hook returns a list of requirements")
             if answer is not None:
                 return list(answer)
         return None

@@ -2,7 +2,7 @@
 
 Several keys make rotation possible: the first encrypts, every key decrypts. Each sealed value
 names its key by a short fingerprint (the first 8 hex digits of SHA-256 of the key), so opening
-needs no trial decryption and ``needs_reseal`` tells which values a rotation has left behind.
+needs no trial decryption.
 The value's purpose (``aad``) is bound into the tag: a sealed TOTP secret cannot be replayed as
 some other sealed field.
 
@@ -63,7 +63,3 @@ class SecretBox:
             return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
         except (InvalidTag, ValueError):
             raise SealedSecretError("the sealed value does not open") from None
-
-    def needs_reseal(self, sealed: str) -> bool:
-        """Whether ``sealed`` was made with a key other than the current one."""
-        return sealed.split(".", 2)[1:2] != [self._current]

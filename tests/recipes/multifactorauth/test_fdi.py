@@ -107,6 +107,7 @@ async def test_recovery_codes_complete_the_second_factor_once(api: Api) -> None:
 
 async def test_a_new_set_of_recovery_codes_revokes_the_old(api: Api) -> None:
     browser = await sign_in(api, "/signup")
+    await set_up_device(api, browser)
     first = (await browser.post("/mfa/recovery-codes", {}, MFA)).json()["recoveryCodes"]
     second = (await browser.post("/mfa/recovery-codes", {}, MFA)).json()["recoveryCodes"]
     assert not set(first) & set(second)
@@ -114,6 +115,35 @@ async def test_a_new_set_of_recovery_codes_revokes_the_old(api: Api) -> None:
     assert old.json() == {"status": "INVALID_RECOVERY_CODE_ERROR"}
     new = await browser.post("/mfa/recovery-code/verify", {"recoveryCode": second[0]}, MFA)
     assert new.json() == {"status": "OK", "remaining": 9}
+
+
+async def test_recovery_codes_need_an_authenticator_and_go_with_the_last_one(api: Api) -> None:
+    browser = await sign_in(api, "/signup")
+    refused = await browser.post("/mfa/recovery-codes", {}, MFA)
+    assert refused.json() == {"status": "NO_SECOND_FACTOR_ERROR"}
+    await set_up_device(api, browser)
+    codes = (await browser.post("/mfa/recovery-codes", {}, MFA)).json()["recoveryCodes"]
+    removed = await browser.post("/totp/device/remove", {"deviceName": "TOTP Device 0"}, TOTP)
+    assert removed.json() == {"status": "OK", "didDeviceExist": True}
+    left = (await browser.get("/auth/mfa/recovery-codes", MFA)).json()
+    assert left == {"status": "OK", "remaining": 0}, "they would bypass the next device"
+    used = await browser.post("/mfa/recovery-code/verify", {"recoveryCode": codes[0]}, MFA)
+    assert used.json() == {"status": "INVALID_RECOVERY_CODE_ERROR"}
+
+
+async def test_another_device_needs_a_recent_second_factor(api: Api) -> None:
+    """A stolen session that passed MFA long ago cannot add the thief's authenticator (and
+    then pass step-up with it)."""
+    browser = await sign_in(api, "/signup")
+    secret = await set_up_device(api, browser)
+    api.clock.advance(seconds=301)
+    stale = await browser.post("/totp/device", {"deviceName": "thief"}, TOTP)
+    assert stale.status_code == 403 and stale.json()["claimValidationErrors"][0]["id"] == "st-mfa"
+    assert (await browser.post("/totp/verify", {"totp": code(secret, api)}, TOTP)).json() == {
+        "status": "OK"
+    }
+    added = await browser.post("/totp/device", {"deviceName": "tablet"}, TOTP)
+    assert added.json()["status"] == "OK"
 
 
 async def test_new_recovery_codes_need_a_recent_second_factor_when_totp_is_set_up(
@@ -132,6 +162,7 @@ async def test_new_recovery_codes_need_a_recent_second_factor_when_totp_is_set_u
 
 async def test_the_database_keeps_no_plaintext_recovery_code(api: Api) -> None:
     browser = await sign_in(api, "/signup")
+    await set_up_device(api, browser)
     codes = (await browser.post("/mfa/recovery-codes", {}, MFA)).json()["recoveryCodes"]
     async with api.runtime.stores.db.read() as conn:
         stored = [row.code_hash for row in await conn.execute(select(mfa_recovery_codes))]
@@ -240,6 +271,27 @@ async def test_an_email_code_to_the_users_verified_email_completes_the_factor(
     assert "st-refresh-token" not in consumed.headers, "no new session"
     assert browser.mfa()["v"] is True and "otp-email" in browser.mfa()["c"]
     assert await handle(browser) == before, "the same session"
+    assert await api.runtime.stores.users.count(None) == 1
+
+
+async def test_a_second_factor_code_never_signs_in(
+    required_email_code: Api, smtp: SmtpSink
+) -> None:
+    """Its device is kept for a second factor: presented without the session flag (a sign-in,
+    which would make a passwordless user past the sign-up hooks) it ends the attempt."""
+    api = required_email_code
+    browser = await verified_user(api)
+    body = {"email": EMAIL, "shouldTryLinkingWithSessionUser": True}
+    started = (await browser.post("/signinup/code", body, PL)).json()
+    assert started["flowType"] == "USER_INPUT_CODE", "a code only, never a link"
+    attempt = {
+        "preAuthSessionId": started["preAuthSessionId"],
+        "deviceId": started["deviceId"],
+        "userInputCode": mailed_code(smtp),
+    }
+    signed = await api.client.post("/auth/signinup/code/consume", json=attempt, headers=PL)
+    assert signed.json() == {"status": "RESTART_FLOW_ERROR"}
+    assert "st-access-token" not in signed.headers and "front-token" not in signed.headers
     assert await api.runtime.stores.users.count(None) == 1
 
 

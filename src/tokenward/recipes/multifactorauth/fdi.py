@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -28,6 +29,8 @@ from tokenward.recipes.session.request_session import Session, SessionOptions, r
 
 PENDING_MFA = SessionOptions(claim_validators=())
 """MFA's own routes serve sessions whose second factor is still to come."""
+CODES_MADE = "New recovery codes were made"
+CODE_USED = "A recovery code was used to sign in"
 
 
 async def _facts(session: Session) -> SessionFacts:
@@ -110,17 +113,25 @@ async def info(request: Request) -> Response:
 # --- recovery codes (tokenward's own) ------------------------------------------------------------
 
 
+def notice(request: Request, session: Session, change: str) -> BackgroundTask:
+    """The security notice about ``change``, sent once the answer is out (a slow or failing
+    mail server neither delays nor fails the change)."""
+    return BackgroundTask(runtime(request).services.mfa.notify, session.user_id, change)
+
+
 async def create_recovery_codes(request: Request) -> Response:
-    """A new set of recovery codes, shown this once; the old set stops working. The session
-    must have passed MFA, and completed a second factor recently if the user has one."""
+    """A new set of recovery codes, shown this once; the old set stops working. They stand in
+    for an authenticator app, so the user must have one, and must have completed a second
+    factor recently (step-up) in a session that passed MFA."""
     rt = runtime(request)
     session = await require_session(request)
-    if await rt.services.totp.has_verified_device(session.user_id):
-        require_step_up(request, session)
+    if not await rt.services.totp.has_verified_device(session.user_id):
+        return JSONResponse({"status": "NO_SECOND_FACTOR_ERROR"})
+    require_step_up(request, session)
     codes = await rt.services.recovery_codes.issue(session.user_id)
     audit(request, "mfa.recovery_codes_created", user_id=session.user_id)
-    await rt.services.mfa.notify(session.user_id, "New recovery codes were made")
-    return JSONResponse({"status": "OK", "recoveryCodes": codes})
+    answer = {"status": "OK", "recoveryCodes": codes}
+    return JSONResponse(answer, background=notice(request, session, CODES_MADE))
 
 
 async def count_recovery_codes(request: Request) -> Response:
@@ -141,7 +152,8 @@ async def use_recovery_code(request: Request) -> Response:
     audit(request, "mfa.recovery_code_used", user_id=session.user_id)
     await complete_factor(request, session, FactorIds.RECOVERY_CODE)
     remaining = await rt.services.recovery_codes.remaining(session.user_id)
-    return JSONResponse({"status": "OK", "remaining": remaining})
+    answer = {"status": "OK", "remaining": remaining}
+    return JSONResponse(answer, background=notice(request, session, CODE_USED))
 
 
 def _string(body: dict[str, Any], name: str) -> str:

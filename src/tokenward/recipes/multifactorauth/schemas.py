@@ -22,9 +22,21 @@ class MfaInfo(Reply):
     phoneNumbers: dict[str, list[str]]
 
 
-class RecoveryCodes(Reply):
+class CodesMade(Reply):
     status: Literal["OK"]
     recoveryCodes: list[str] = Field(description="Shown this once; each works once")
+
+
+class NoSecondFactor(Reply):
+    """Recovery codes stand in for an authenticator app: set one up first."""
+
+    status: Literal["NO_SECOND_FACTOR_ERROR"]
+
+
+class RecoveryCodes(
+    RootModel[Annotated[CodesMade | NoSecondFactor, Field(discriminator="status")]]
+):
+    pass
 
 
 class RemainingCodes(Reply):

@@ -140,7 +140,7 @@ async def consume_code(request: Request) -> Response:
     session = await _second_factor_session(request, body)
     if session is not None:
         device = await rt.services.passwordless.device(tenant_id, pre_auth)
-        if device is None:
+        if device is None or not device.second_factor:
             return JSONResponse(RESTART)
         if not await _may_use(request, session, _contact_of(device)):
             return JSONResponse({"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": NOT_YOURS})
@@ -208,6 +208,9 @@ async def _may_use(request: Request, session: Session, contact: Contact) -> bool
     mfa = runtime(request).services.mfa
     user = await runtime(request).stores.users.get(session.user_id)
     if user is None:
+        return False
+    factor = first_factor_of("passwordless", email=contact.email is not None, by_link=False)
+    if factor not in mfa.secondary_factors:  # the flow type sends no codes this way
         return False
     standing = await mfa.standing(user, session.tenant_id)
     return contact.email in standing.emails or contact.phone_number in standing.phone_numbers

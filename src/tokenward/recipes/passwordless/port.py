@@ -41,6 +41,8 @@ class DeviceRecord:
     link_code_salt: bytes = field(repr=False)
     failed_attempts: int
     codes: tuple[CodeRecord, ...] = ()
+    second_factor: bool = False
+    """Its codes complete a signed-in user's second factor; they never sign in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class PasswordlessStore(Protocol):
         *,
         link_code_salt: bytes,
         code: NewCode,
+        second_factor: bool = False,
     ) -> None:
         """A new device with its first code. Raises CodeCollision or UnknownTenant."""
         ...
@@ -133,6 +136,7 @@ class PasswordlessStore(Protocol):
         max_attempts: int,
         new_user_id: str | None,
         use_up: bool = True,
+        second_factor: bool = False,
     ) -> Accepted | Refused:
         """Use the device's code that ``proof`` presents.
 
@@ -141,7 +145,8 @@ class PasswordlessStore(Protocol):
         accepted. With ``new_user_id`` the passwordless user of that contact is then found or
         created (under that id, its email marked verified), and the contact's other devices
         are deleted; without it (a second factor) nobody signs in. Without ``use_up`` (a
-        check) nothing is deleted and nobody signs in.
+        check) nothing is deleted and nobody signs in. A code is used up only for what its device
+        was made for (``second_factor``); presented for the other, it counts as wrong.
 
         A wrong or expired typed code counts against the device (the attempt
         that reaches ``max_attempts`` deletes it: ``restart``); a wrong or expired link code

@@ -146,7 +146,12 @@ class Passwordless:
     # --- codes -----------------------------------------------------------------------------
 
     async def create_code(
-        self, tenant_id: str, contact: Contact, user_input_code: str | None = None
+        self,
+        tenant_id: str,
+        contact: Contact,
+        user_input_code: str | None = None,
+        *,
+        second_factor: bool = False,
     ) -> CreatedCode:
         """A new device for ``contact`` with its first code (nothing is sent). Raises
         UnknownTenant, or CodeCollision for a custom code that is taken."""
@@ -162,6 +167,7 @@ class Passwordless:
                     contact,
                     link_code_salt=device.link_code_salt,
                     code=new,
+                    second_factor=second_factor,
                 )
             except CodeCollision:
                 continue  # a fresh device gives a fresh link code, even for the same typed code
@@ -204,10 +210,9 @@ class Passwordless:
             and not await check(tenant_id, contact)
         ):
             raise SignUpNotAllowed("sign-up refused by the app")
-        created = await self.create_code(tenant_id, contact)
-        flow = flow_for(
-            FlowType.USER_INPUT_CODE if purpose == "second_factor" else self.policy.flow_type
-        )
+        second_factor = purpose == "second_factor"
+        created = await self.create_code(tenant_id, contact, second_factor=second_factor)
+        flow = self._flow(second_factor)
         try:
             await self._send(tenant_id, contact, created, flow)
         except DeliveryFailed:
@@ -229,7 +234,7 @@ class Passwordless:
             raise RestartFlow("this contact method is no longer enabled")
         created = await self.create_code_for_device(tenant_id, device_id)
         try:
-            await self._send(tenant_id, contact, created, flow_for(self.policy.flow_type))
+            await self._send(tenant_id, contact, created, self._flow(device.second_factor))
         except DeliveryFailed:
             await self._store.remove_code(tenant_id, created.code_id)
             raise
@@ -267,6 +272,7 @@ class Passwordless:
             max_attempts=self.policy.max_attempts,
             new_user_id=str(uuid.uuid4()) if purpose == "sign_in" else None,
             use_up=purpose != "check",
+            second_factor=purpose == "second_factor",
         )
 
     async def exists(self, tenant_id: str, contact: Contact) -> bool:
@@ -305,6 +311,11 @@ class Passwordless:
         if device is None:
             raise RestartFlow("unknown device")
         return device
+
+    def _flow(self, second_factor: bool) -> FlowType:
+        """A second factor's message carries a code only: it is typed into the signed-in
+        browser (a link would complete nothing)."""
+        return flow_for(FlowType.USER_INPUT_CODE if second_factor else self.policy.flow_type)
 
     def _new_code(self, code: Code) -> NewCode:
         now = self._clock.now_ms()

@@ -66,6 +66,7 @@ def _device(row: Any, code_rows: list[Any]) -> DeviceRecord:
         link_code_salt=b64url_decode(row.link_code_salt),
         failed_attempts=row.failed_attempts,
         codes=tuple(CodeRecord(c.code_id, c.created_at, c.expires_at) for c in code_rows),
+        second_factor=bool(row.second_factor),
     )
 
 
@@ -85,13 +86,17 @@ _LIVE_CODE = exists(
 )
 _DEVICE = select(devices).where(_KEY)
 _LIVE_DEVICE = select(devices).where(and_(_KEY, _LIVE_CODE))
-_TAKE_DEVICE = delete(devices).where(and_(_KEY, _LIVE_CODE)).returning(*devices.c)
+_TAKE_DEVICE = (
+    delete(devices)
+    .where(and_(_KEY, _LIVE_CODE, devices.c.second_factor == bindparam("second_factor")))
+    .returning(*devices.c)
+)
 """The consume itself: the device goes (its codes with it) only if the code is live."""
 _COUNT_FAILURE = (
     update(devices)
     .where(_KEY)
     .values(failed_attempts=devices.c.failed_attempts + 1)
-    .returning(devices.c.failed_attempts)
+    .returning(devices.c.failed_attempts, devices.c.second_factor)
 )
 _DELETE_DEVICE = delete(devices).where(_KEY)
 _CODE_EXISTS = select(codes.c.code_id).where(
@@ -124,6 +129,7 @@ class SqlPasswordlessStore:
         *,
         link_code_salt: bytes,
         code: NewCode,
+        second_factor: bool = False,
     ) -> None:
         try:
             async with self._db.write() as conn:
@@ -136,6 +142,7 @@ class SqlPasswordlessStore:
                         link_code_salt=b64url_encode(link_code_salt),
                         failed_attempts=0,
                         created_at=code.created_at,
+                        second_factor=second_factor,
                     )
                 )
                 await _insert_code(conn, pre_auth_session_id, code)
@@ -215,6 +222,7 @@ class SqlPasswordlessStore:
         max_attempts: int,
         new_user_id: str | None,
         use_up: bool = True,
+        second_factor: bool = False,
     ) -> Accepted | Refused:
         key = {"tenant": tenant_id, "device": pre_auth_session_id}
         if isinstance(proof, TypedCode):  # the device's salt turns the typed code into its hash
@@ -235,7 +243,8 @@ class SqlPasswordlessStore:
         else:
             # One conditional write: of parallel consumes of one code, one deletes the device.
             async with self._db.write() as conn:
-                row = (await conn.execute(_TAKE_DEVICE, live)).first()
+                taking = {**live, "second_factor": second_factor}
+                row = (await conn.execute(_TAKE_DEVICE, taking)).first()
             if row is not None:
                 device = _device(row, [])
                 if new_user_id is None:  # a second factor: the code is spent, nobody signs in
@@ -244,16 +253,18 @@ class SqlPasswordlessStore:
                 return Accepted(device, user, created, method.recipe_user_id)
         if isinstance(proof, LinkCode):
             return Refused("restart")
-        return await self._count_failure(key, link_code_hash, max_attempts)
+        return await self._count_failure(key, link_code_hash, max_attempts, second_factor)
 
     async def _count_failure(
-        self, key: dict[str, str], link_code_hash: str, max_attempts: int
+        self, key: dict[str, str], link_code_hash: str, max_attempts: int, second_factor: bool
     ) -> Refused:
         """A wrong or expired typed code: one more failure on the device, counted in the
-        database (parallel wrong codes each count); the one that reaches the limit deletes it."""
+        database (parallel wrong codes each count); the one that reaches the limit deletes it.
+        A code presented for what its device was not made for (a second factor's code to sign
+        in, or the reverse) counts too, and the attempt must start again."""
         async with self._db.write() as conn:
             counted = (await conn.execute(_COUNT_FAILURE, key)).first()
-            if counted is None:
+            if counted is None or bool(counted.second_factor) != second_factor:
                 return Refused("restart")
             if wrong_code(counted.failed_attempts - 1, max_attempts).restart:
                 await conn.execute(_DELETE_DEVICE, key)

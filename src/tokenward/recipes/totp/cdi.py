@@ -31,12 +31,12 @@ def _optional_name(data: dict[str, Any]) -> str | None:
     return name
 
 
-def _int(data: dict[str, Any], name: str, *, least: int) -> int | None:
+def _int(data: dict[str, Any], name: str, *, least: int, most: int) -> int | None:
     value = data.get(name)
     if value is None:
         return None
-    if type(value) is not int or value < least:
-        raise CdiBadRequest(f"{name} must be {'> 0' if least else '>= 0'}")
+    if type(value) is not int or not least <= value <= most:
+        raise CdiBadRequest(f"{name} must be from {least} to {most}")
     return value
 
 
@@ -55,7 +55,9 @@ async def import_device(request: Request) -> Response:
 
 async def _put_device(totp: Totp, data: dict[str, Any], *, imported: bool) -> Response:
     user_id, name = string_field(data, "userId"), _optional_name(data)
-    period, skew = _int(data, "period", least=1), _int(data, "skew", least=0)
+    # Bounded: each period of skew is one more HMAC per code checked.
+    period = _int(data, "period", least=1, most=3600)
+    skew = _int(data, "skew", least=0, most=10)
     try:
         if imported:
             secret = string_field(data, "secretKey")

@@ -16,6 +16,7 @@ from tokenward.recipes.multifactorauth.fdi import (
     PENDING_MFA,
     assert_may_set_up,
     complete_factor,
+    notice,
     require_step_up,
 )
 from tokenward.recipes.multifactorauth.rules import NOT_SATISFIED as MFA_PENDING
@@ -51,6 +52,9 @@ async def create_device(request: Request) -> Response:
     session = await require_session(request, PENDING_MFA)
     name = _text(await json_body(request), "deviceName", required=False)
     await assert_may_set_up(request, session, FactorIds.TOTP)
+    if await rt.services.totp.has_verified_device(session.user_id):
+        # Another authenticator is a factor change: a stolen session must not add its own.
+        require_step_up(request, session)
     try:
         device = await rt.services.totp.create_device(session.user_id, name)
     except DeviceAlreadyExists:
@@ -101,12 +105,20 @@ async def remove_device(request: Request) -> Response:
             raise InvalidClaims([{"id": "st-mfa", "reason": {"message": MFA_PENDING}}])
         if target is not None:
             require_step_up(request, session)
-    removed = await rt.services.totp.remove_device(session.user_id, name)
-    if removed is not None:
-        audit(request, "totp.device_removed", user_id=session.user_id)
-        if removed.verified:
-            await rt.services.mfa.notify(session.user_id, REMOVED)
-    return JSONResponse({"status": "OK", "didDeviceExist": removed is not None})
+    # Removed only as it was checked: a device verified meanwhile stays.
+    expected = None if target is None else target.verified
+    removed = await rt.services.totp.remove_device(session.user_id, name, verified=expected)
+    answer = {"status": "OK", "didDeviceExist": removed is not None}
+    if removed is None:
+        return JSONResponse(answer)
+    audit(request, "totp.device_removed", user_id=session.user_id)
+    if not removed.verified:
+        return JSONResponse(answer)
+    if not await rt.services.totp.has_verified_device(session.user_id):
+        # Recovery codes stand in for a device: with none left they would be a way around the
+        # next one the user sets up.
+        await rt.services.recovery_codes.revoke(session.user_id)
+    return JSONResponse(answer, background=notice(request, session, REMOVED))
 
 
 async def verify_device(request: Request) -> Response:
@@ -125,7 +137,7 @@ async def verify_device(request: Request) -> Response:
         answer = {**answer, "wasAlreadyVerified": verdict.was_already_verified}
         if not verdict.was_already_verified:
             audit(request, "totp.device_verified", user_id=session.user_id)
-            await rt.services.mfa.notify(session.user_id, ADDED)
+            return JSONResponse(answer, background=notice(request, session, ADDED))
     return JSONResponse(answer)
 
 

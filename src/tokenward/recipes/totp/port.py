@@ -46,8 +46,11 @@ class TotpStore(Protocol):
         such user."""
         ...
 
-    async def remove_device(self, user_id: str, name: str) -> DeviceRecord | None:
-        """Remove the device; the removed record, or None when there was none."""
+    async def remove_device(
+        self, user_id: str, name: str, *, verified: bool | None = None
+    ) -> DeviceRecord | None:
+        """Remove the device (only if its verified state is ``verified``, when given); the
+        removed record, or None when there was none."""
         ...
 
     async def rename_device(self, user_id: str, old: str, new: str) -> None:

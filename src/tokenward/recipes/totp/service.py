@@ -129,8 +129,11 @@ class Totp:
     async def has_verified_device(self, user_id: str) -> bool:
         return any(d.verified for d in await self._store.devices(user_id))
 
-    async def remove_device(self, user_id: str, name: str) -> DeviceRecord | None:
-        return await self._store.remove_device(user_id, name)
+    async def remove_device(
+        self, user_id: str, name: str, *, verified: bool | None = None
+    ) -> DeviceRecord | None:
+        """``verified``: remove it only if it is (or is not) verified."""
+        return await self._store.remove_device(user_id, name, verified=verified)
 
     async def rename_device(self, user_id: str, old: str, new: str) -> None:
         _check_name(new)

@@ -83,11 +83,14 @@ class SqlTotpStore:
                 # A verified device has the name (the delete above spared it).
                 raise DeviceAlreadyExists(device.name) from None
 
-    async def remove_device(self, user_id: str, name: str) -> DeviceRecord | None:
+    async def remove_device(
+        self, user_id: str, name: str, *, verified: bool | None = None
+    ) -> DeviceRecord | None:
+        which = _key(user_id, name)
+        if verified is not None:
+            which = and_(which, devices.c.verified.is_(verified))
         async with self._db.write() as conn:
-            row = (
-                await conn.execute(delete(devices).where(_key(user_id, name)).returning(*devices.c))
-            ).first()
+            row = (await conn.execute(delete(devices).where(which).returning(*devices.c))).first()
             return None if row is None else _device(row)
 
     async def rename_device(self, user_id: str, old: str, new: str) -> None:

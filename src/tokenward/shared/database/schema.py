@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -249,6 +250,8 @@ passwordless_devices = Table(
     Column("link_code_salt", String(64), nullable=False),
     Column("failed_attempts", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # A second factor's code (MFA): consumed only as one, never to sign in (or up).
+    Column("second_factor", Boolean, nullable=False, server_default=false()),
     Index("ix_passwordless_devices_tenant_email", "tenant_id", "email"),
     Index("ix_passwordless_devices_tenant_phone", "tenant_id", "phone_number"),
 )

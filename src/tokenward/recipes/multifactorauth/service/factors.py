@@ -240,10 +240,12 @@ class MultiFactorAuth:
         pending = next_factors(claim.c, standing.requirements)
         following = [f for f in pending if f in allowed or f in standing.set_up]
         if pending and not following:
+            # Still listed: an empty list would read as "done" to the frontends.
             log.warning(
                 "a user must complete %s but can set none of them up (is the factor offered?)",
                 ", ".join(pending),
             )
+            following = pending
         session_method = next(
             m for m in standing.user.login_methods if m.recipe_user_id == recipe_user_id
         )
@@ -275,16 +277,16 @@ class MultiFactorAuth:
         """Email the user that ``change`` happened (best effort)."""
         if not self.policy.notify:
             return
-        user = await self._users.get(user_id)
-        email = next((m.email for m in user.login_methods if m.email), None) if user else None
-        if email is None:
-            return
         try:
-            await self._mail.send(
-                security_notice_email(email, change=change, app_name=self.policy.app_name)
-            )
-        except EmailDeliveryError:
-            log.warning("the security notice could not be sent; the change stands")
+            user = await self._users.get(user_id)
+            email = next((m.email for m in user.login_methods if m.email), None) if user else None
+            if email is not None:
+                await self._mail.send(
+                    security_notice_email(email, change=change, app_name=self.policy.app_name)
+                )
+        except Exception as failed:  # sent after the answer: nobody to tell but the log
+            reason = "the mail server" if isinstance(failed, EmailDeliveryError) else "an error"
+            log.warning("a security notice was not sent (%s); the change stands", reason)
 
     # --- helpers -----------------------------------------------------------------------------
 

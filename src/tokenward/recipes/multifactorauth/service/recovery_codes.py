@@ -37,5 +37,9 @@ class RecoveryCodes:
             user_id, recovery_code_hash(typed, user_id), self._clock.now_ms()
         )
 
+    async def revoke(self, user_id: str) -> None:
+        """The user's codes stop working (the last authenticator they stood in for is gone)."""
+        await self._store.replace(user_id, [], self._clock.now_ms())
+
     async def remaining(self, user_id: str) -> int:
         return await self._store.remaining(user_id)

@@ -1,4 +1,5 @@
-"""TOTP devices, their failed-attempt counters, and MFA recovery codes.
+"""TOTP devices, their failed-attempt counters, MFA recovery codes, and passwordless codes sent
+as a second factor.
 
 Revision ID: 0006
 Revises: 0005
@@ -24,6 +25,10 @@ def _user_id(table: str) -> sa.Column:  # type: ignore[type-arg]
 
 
 def upgrade() -> None:
+    op.add_column(
+        "passwordless_devices",
+        sa.Column("second_factor", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "totp_devices",
         _user_id("totp_devices"),
@@ -58,3 +63,4 @@ def downgrade() -> None:
     op.drop_table("mfa_recovery_codes")
     op.drop_table("totp_attempts")
     op.drop_table("totp_devices")
+    op.drop_column("passwordless_devices", "second_factor")
