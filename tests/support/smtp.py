@@ -28,6 +28,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,6 +127,18 @@ class SmtpSink:
     @property
     def running(self) -> bool:
         return self._controller is not None
+
+    def mail_to(self, email: str, nth: int = 1, timeout_s: float = 15.0) -> ReceivedMail:
+        """The ``nth`` message to ``email``, once it has arrived (delivery runs on the
+        server's own thread, or after the answer for a background notice)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            mails = [m for m in self.received if email in m.rcpt_tos]
+            if len(mails) >= nth:
+                return mails[nth - 1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(mails)} mails to {email}, waited for {nth}")
+            time.sleep(0.02)
 
     def __enter__(self) -> SmtpSink:
         self.start()
