@@ -19,8 +19,8 @@ from tokenward.recipes.multifactorauth.fdi import (
     notice,
     require_step_up,
 )
+from tokenward.recipes.multifactorauth.rules import CLAIM_KEY, FactorIds, claim_of
 from tokenward.recipes.multifactorauth.rules import NOT_SATISFIED as MFA_PENDING
-from tokenward.recipes.multifactorauth.rules import FactorIds, claim_of
 from tokenward.recipes.session.errors import InvalidClaims
 from tokenward.recipes.session.request_session import Session, require_session
 from tokenward.recipes.totp.service import (
@@ -102,7 +102,7 @@ async def remove_device(request: Request) -> Response:
     if (target is None or target.verified) and any(d.verified for d in devices):
         claim = claim_of(session.access_token_payload)
         if claim is None or not claim.v:
-            raise InvalidClaims([{"id": "st-mfa", "reason": {"message": MFA_PENDING}}])
+            raise InvalidClaims([{"id": CLAIM_KEY, "reason": {"message": MFA_PENDING}}])
         if target is not None:
             require_step_up(request, session)
     # Removed only as it was checked: a device verified meanwhile stays.
