@@ -18,7 +18,7 @@ from typing import Literal
 from tokenward.app.services import Services
 from tokenward.hooks import AuthEvent, Hooks, extra_claims
 from tokenward.recipes.multifactorauth.rules import CLAIM_KEY as MFA_CLAIM
-from tokenward.recipes.multifactorauth.rules import first_factor_of
+from tokenward.recipes.multifactorauth.rules import factor_of
 from tokenward.recipes.session.service.types import IssuedTokens
 from tokenward.recipes.users.port import UserRecord
 from tokenward.shared.audit import record_event
@@ -80,9 +80,7 @@ async def finish_sign_in(
     payload = await extra_claims(hooks, user, tenant_id)
     payload.update(services.email_verification.claim_payload(verified.get(login, False)))
     payload.update(role_claims)
-    first = factor or first_factor_of(
-        method.recipe_id, email=method.email is not None, by_link=False
-    )
+    first = factor or factor_of(method.recipe_id, email=method.email is not None, by_link=False)
     mfa = await services.mfa.sign_in_claim(user, tenant_id, first, verified, mfa_stored)
     payload[MFA_CLAIM] = mfa.entry()
     tokens = await services.sessions.create(

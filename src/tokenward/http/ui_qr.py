@@ -18,12 +18,11 @@ from starlette.requests import Request
 
 from tokenward.http.context import runtime
 from tokenward.http.requests import BadRequest, json_body
-from tokenward.recipes.session.request_session import SessionOptions, require_session
+from tokenward.recipes.multifactorauth.fdi import PENDING_MFA
+from tokenward.recipes.session.request_session import require_session
 from tokenward.recipes.totp.rules import valid_secret
 
 MAX_URI = 1024
-# A device is set up before the second factor is complete (a user who must set one up).
-_SETTING_UP = SessionOptions(claim_validators=())
 _REFUSED = "uri must be the otpauth:// URI of your new TOTP device"
 
 
@@ -53,7 +52,8 @@ def qr_svg(text: str) -> bytes:
 
 async def totp_qr_svg(request: Request) -> bytes:
     """The SVG for ``POST {api}/ui/totp/qr``; a 400 for anything but the user's new device."""
-    session = await require_session(request, _SETTING_UP)
+    # A device is set up before the second factor is complete (a user who must set one up).
+    session = await require_session(request, PENDING_MFA)
     rt = runtime(request)
     uri = (await json_body(request)).get("uri")
     try:

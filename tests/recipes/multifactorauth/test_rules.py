@@ -183,10 +183,10 @@ def test_mfa_satisfied_reads_v() -> None:
     assert failure == {"message": NOT_SATISFIED}
 
 
-def test_first_factor_of() -> None:
-    assert rules.first_factor_of("emailpassword", email=True, by_link=False) == "emailpassword"
-    assert rules.first_factor_of("passwordless", email=True, by_link=False) == "otp-email"
-    assert rules.first_factor_of("passwordless", email=False, by_link=True) == "link-phone"
+def test_factor_of() -> None:
+    assert rules.factor_of("emailpassword", email=True, by_link=False) == "emailpassword"
+    assert rules.factor_of("passwordless", email=True, by_link=False) == "otp-email"
+    assert rules.factor_of("passwordless", email=False, by_link=True) == "link-phone"
 
 
 # --- step-up -----------------------------------------------------------------------------------

@@ -172,8 +172,9 @@ def completed_at_ms(value: int) -> int:
     return value if value >= 100_000_000_000 else value * 1000
 
 
-def first_factor_of(recipe_id: str, *, email: bool, by_link: bool) -> str:
-    """The factor id of a first-factor sign-in (passwordless: by code or link, email or phone)."""
+def factor_of(recipe_id: str, *, email: bool, by_link: bool) -> str:
+    """The factor id a login recipe's proof completes (passwordless: by code or link, email or
+    phone): the first factor of a sign-in, or a code's second factor."""
     if recipe_id == "passwordless":
         kind = "link" if by_link else "otp"
         return f"{kind}-{'email' if email else 'phone'}"

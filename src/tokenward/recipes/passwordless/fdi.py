@@ -18,7 +18,7 @@ from tokenward.http.requests import BadRequest, json_body
 from tokenward.http.sign_in import signed_in
 from tokenward.http.tenants import tenant_of
 from tokenward.recipes.multifactorauth.fdi import PENDING_MFA, complete_factor
-from tokenward.recipes.multifactorauth.rules import first_factor_of
+from tokenward.recipes.multifactorauth.rules import factor_of
 from tokenward.recipes.passwordless.port import Accepted, Contact, DeviceRecord
 from tokenward.recipes.passwordless.service import (
     CodeNotGenerated,
@@ -29,6 +29,7 @@ from tokenward.recipes.passwordless.service import (
     SignUpNotAllowed,
 )
 from tokenward.recipes.session.request_session import Session, require_session
+from tokenward.recipes.users.port import UserRecord
 from tokenward.recipes.users.wire import user_json
 from tokenward.shared.emails import normalise_email
 from tokenward.shared.phone_numbers import normalise_phone
@@ -74,7 +75,7 @@ async def create_code(request: Request) -> Response:
     purpose: Purpose = "sign_in" if session is None else "second_factor"
     try:
         contact = passwordless.contact(email, phone)
-        if session is not None and not await _may_use(request, session, contact):
+        if session is not None and await _owner(request, session, contact) is None:
             return JSONResponse({"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": NOT_YOURS})
         created, flow = await passwordless.start(tenant_id, contact, purpose)
     except InvalidContact as invalid:
@@ -138,11 +139,13 @@ async def consume_code(request: Request) -> Response:
             "Please provide one of (linkCode) or (deviceId+userInputCode) and not both"
         )
     session = await _second_factor_session(request, body)
+    owner: UserRecord | None = None  # the session's user, whose second factor the code is
     if session is not None:
         device = await rt.services.passwordless.device(tenant_id, pre_auth)
         if device is None or not device.second_factor:
             return JSONResponse(RESTART)
-        if not await _may_use(request, session, _contact_of(device)):
+        owner = await _owner(request, session, _contact_of(device))
+        if owner is None:
             return JSONResponse({"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": NOT_YOURS})
     outcome = await rt.services.passwordless.consume(
         tenant_id,
@@ -163,11 +166,11 @@ async def consume_code(request: Request) -> Response:
                 "maximumCodeInputAttempts": rt.services.passwordless.policy.max_attempts,
             }
         )
-    factor = first_factor_of(
+    factor = factor_of(
         "passwordless", email=outcome.device.email is not None, by_link=link_code is not None
     )
-    if session is not None:
-        return await _second_factor_done(request, session, factor)
+    if session is not None and owner is not None:  # (a second factor always has both)
+        return await _second_factor_done(request, session, factor, owner)
     if outcome.user is None:  # a consume that signs in always names the user
         raise RuntimeError("the code was accepted without a user")
     device = outcome.device
@@ -199,33 +202,34 @@ async def _second_factor_session(request: Request, body: dict[str, Any]) -> Sess
     return await require_session(request, PENDING_MFA)
 
 
-async def _may_use(request: Request, session: Session, contact: Contact) -> bool:
-    """Whether ``contact`` is one of the session user's verified emails or phone numbers
-    (without account linking no new login method is made). No setup check: the factor
-    belongs to the session user already, and SuperTokens checks none for the session user's
-    own login method (``OkSecondFactorLinkedResponse``); the check would refuse exactly the
-    pending session the code is for, since the factor is set up and still to do."""
+async def _owner(request: Request, session: Session, contact: Contact) -> UserRecord | None:
+    """The session's user if ``contact`` is one of their verified emails or phone numbers
+    (without account linking no new login method is made), else None. No setup check: the
+    factor belongs to the session user already, and SuperTokens checks none for the session
+    user's own login method (``OkSecondFactorLinkedResponse``); the check would refuse exactly
+    the pending session the code is for, since the factor is set up and still to do."""
     mfa = runtime(request).services.mfa
     user = await runtime(request).stores.users.get(session.user_id)
     if user is None:
-        return False
-    factor = first_factor_of("passwordless", email=contact.email is not None, by_link=False)
+        return None
+    factor = factor_of("passwordless", email=contact.email is not None, by_link=False)
     if factor not in mfa.secondary_factors:  # the flow type sends no codes this way
-        return False
+        return None
     standing = await mfa.standing(user, session.tenant_id)
-    return contact.email in standing.emails or contact.phone_number in standing.phone_numbers
+    if contact.email in standing.emails or contact.phone_number in standing.phone_numbers:
+        return user
+    return None
 
 
 def _contact_of(device: DeviceRecord) -> Contact:
     return Contact(email=device.email, phone_number=device.phone_number)
 
 
-async def _second_factor_done(request: Request, session: Session, factor: str) -> Response:
+async def _second_factor_done(
+    request: Request, session: Session, factor: str, user: UserRecord
+) -> Response:
     """The code completed ``factor`` in the session (which gets the new claim; no new one)."""
     rt = runtime(request)
-    user = await rt.stores.users.get(session.user_id)
-    if user is None:
-        return JSONResponse(RESTART)
     await complete_factor(request, session, factor)
     verified = await rt.services.email_verification.verified_login_methods(user)
     return JSONResponse(

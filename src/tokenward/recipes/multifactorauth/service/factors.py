@@ -24,7 +24,7 @@ from tokenward.recipes.multifactorauth.rules import (
     check_requirements,
     claim_of,
     default_requirements,
-    first_factor_of,
+    factor_of,
     next_factors,
     rebuilt_claim,
     recomputed,
@@ -310,7 +310,7 @@ class MultiFactorAuth:
             )
             if method is None:
                 raise UnknownSessionUser(session.recipe_user_id)
-            factor = first_factor_of(method.recipe_id, email=method.email is not None, by_link=True)
+            factor = factor_of(method.recipe_id, email=method.email is not None, by_link=True)
             claim = rebuilt_claim(factor, session.created_ms)
         return recomputed(claim, standing.requirements)
 
